@@ -1,0 +1,52 @@
+{#- Fractional seconds since the Unix epoch of a timestamp (without time zone, read as UTC). -#}
+{% macro epoch_seconds(timestamp_expression) -%}
+    {{ return(adapter.dispatch('epoch_seconds', 'lead_funnel')(timestamp_expression)) }}
+{%- endmacro %}
+
+{% macro default__epoch_seconds(timestamp_expression) -%}
+    cast(extract(epoch from {{ timestamp_expression }}) as {{ lead_funnel.type_double() }})
+{%- endmacro %}
+
+{% macro duckdb__epoch_seconds(timestamp_expression) -%}
+    epoch({{ timestamp_expression }})
+{%- endmacro %}
+
+{% macro spark__epoch_seconds(timestamp_expression) -%}
+    (unix_micros({{ timestamp_expression }}) / 1000000.0)
+{%- endmacro %}
+
+
+{#- Fractional hours / days from `start` to `end` (negative when end is earlier). -#}
+{% macro hours_between(start_expression, end_expression) -%}
+    (({{ lead_funnel.epoch_seconds(end_expression) }} - {{ lead_funnel.epoch_seconds(start_expression) }}) / 3600.0)
+{%- endmacro %}
+
+{% macro days_between(start_expression, end_expression) -%}
+    (({{ lead_funnel.epoch_seconds(end_expression) }} - {{ lead_funnel.epoch_seconds(start_expression) }}) / 86400.0)
+{%- endmacro %}
+
+
+{#- Parse loose ISO-8601 text into a UTC timestamp without time zone, or null when it cannot
+    be parsed. A trailing `Z` or `+HH:MM` / `+HHMM` / `+HH` offset is applied (engines such as
+    DuckDB silently drop it on a plain cast); text without an offset is taken as UTC. -#}
+{% macro parse_timestamp_utc(expression) -%}
+    {{ return(adapter.dispatch('parse_timestamp_utc', 'lead_funnel')(expression)) }}
+{%- endmacro %}
+
+{% macro default__parse_timestamp_utc(expression) -%}
+    {%- set text = "nullif(trim(cast(" ~ expression ~ " as " ~ dbt.type_string() ~ ")), '')" -%}
+    {%- set with_offset = "^(.*[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.][0-9]+)?)?)[ ]*(Z|z|[+-][0-9]{2}(?::?[0-9]{2})?)$" -%}
+    {%- set offset_text = "replace(" ~ lead_funnel.regex_extract(text, with_offset, 2) ~ ", ':', '')" -%}
+    case
+        when {{ lead_funnel.regex_matches(text, with_offset) }}
+            then {{ dbt.dateadd(
+                'minute',
+                "-1 * (case when upper(" ~ offset_text ~ ") = 'Z' then 0 else"
+                    ~ " (case when substring(" ~ offset_text ~ ", 1, 1) = '-' then -1 else 1 end)"
+                    ~ " * (cast(substring(" ~ offset_text ~ ", 2, 2) as integer) * 60"
+                    ~ " + coalesce(cast(nullif(substring(" ~ offset_text ~ ", 4, 2), '') as integer), 0)) end)",
+                dbt.safe_cast(lead_funnel.regex_extract(text, with_offset, 1), dbt.type_timestamp())
+            ) }}
+        else {{ dbt.safe_cast(text, dbt.type_timestamp()) }}
+    end
+{%- endmacro %}

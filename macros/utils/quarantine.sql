@@ -1,0 +1,18 @@
+{#- The first quarantine reason that applies, in the order given (SPEC §3 order), else null.
+    checks: list of (reason, boolean SQL condition) pairs; a condition of none is skipped. -#}
+{% macro first_quarantine_reason(checks) -%}
+    case
+    {%- for reason, condition in checks if condition is not none %}
+        when {{ condition }} then '{{ reason }}'
+    {%- endfor %}
+    end
+{%- endmacro %}
+
+
+{#- The quarantine reasons, in the order they are tested. -#}
+{% macro quarantine_reasons() -%}
+    {{ return([
+        'missing_key', 'missing_timestamp', 'unparseable_timestamp', 'after_as_of',
+        'orphan_contact_id', 'unknown_activity_type', 'won_not_closed', 'negative_amount'
+    ]) }}
+{%- endmacro %}

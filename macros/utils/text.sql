@@ -1,0 +1,46 @@
+{#- Trimmed text with blank turned into null; works on native and text columns alike. -#}
+{% macro clean_text(expression) -%}
+    nullif(trim(cast({{ expression }} as {{ dbt.type_string() }})), '')
+{%- endmacro %}
+
+
+{#- Trimmed, lower-cased text with blank turned into null (codes, types, e-mail addresses). -#}
+{% macro clean_code(expression) -%}
+    lower({{ lead_funnel.clean_text(expression) }})
+{%- endmacro %}
+
+
+{#- Loose boolean text: true/1/yes (any case) is true; false/0/no, blank and anything else is false. -#}
+{% macro parse_boolean(expression) -%}
+    coalesce({{ lead_funnel.clean_code(expression) }} in ('true', '1', 'yes'), false)
+{%- endmacro %}
+
+
+{#- Whole number written as text (optional sign), else null: '1,000', '12.5' and 'n/a' are null. -#}
+{% macro parse_integer(expression) -%}
+    case
+        when {{ lead_funnel.regex_matches(lead_funnel.clean_text(expression), '^[+-]?[0-9]{1,18}$') }}
+            then cast({{ lead_funnel.clean_text(expression) }} as {{ dbt.type_bigint() }})
+    end
+{%- endmacro %}
+
+
+{#- Decimal number written as text, else null ('tbd', '1,000.00' are null). -#}
+{% macro parse_decimal(expression) -%}
+    case
+        when {{ lead_funnel.regex_matches(lead_funnel.clean_text(expression), '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)$') }}
+            then cast({{ lead_funnel.clean_text(expression) }} as {{ lead_funnel.type_double() }})
+    end
+{%- endmacro %}
+
+
+{#- The raw row as readable text `column=value; ...`, kept on quarantined rows. -#}
+{% macro raw_record_text(columns) -%}
+    {%- set parts = [] -%}
+    {%- for column in columns -%}
+        {%- do parts.append("'" ~ column ~ "='") -%}
+        {%- do parts.append("coalesce(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), '')") -%}
+        {%- if not loop.last %}{% do parts.append("'; '") %}{% endif -%}
+    {%- endfor -%}
+    {{ dbt.concat(parts) }}
+{%- endmacro %}

@@ -1,0 +1,176 @@
+{#- Every dated stage entry of every staged contact, before ordering into transitions:
+    lead at created_at; mql / sal / sql of every handoff; recycled at every sales_rejected and
+    every lost deal's closed_at; opportunity at every deal's created_at; customer at every won
+    deal's closed_at; disqualified at the first disqualified activity. cycle_number follows the
+    SPEC §4 rule for an instant t: 1 + (sales_rejected strictly before t). -#}
+{%- set stage_orders = {
+    'lead': 0, 'mql': 1, 'sal': 2, 'sql': 3, 'opportunity': 4, 'customer': 5, 'recycled': 6, 'disqualified': 7
+} -%}
+
+with
+
+contacts as (
+
+    select * from {{ ref('stg_crm__contacts') }}
+
+),
+
+handoffs as (
+
+    select * from {{ ref('int_handoffs_resolved') }}
+
+),
+
+activities as (
+
+    select * from {{ ref('int_sales_activities_cycled') }}
+
+),
+
+opportunities as (
+
+    select * from {{ ref('stg_crm__opportunities') }}
+
+),
+
+entries as (
+
+    select
+        'contact' as entry_kind,
+        contact_id,
+        'lead' as stage,
+        created_at as entered_at,
+        contact_id as source_key
+    from contacts
+    union all
+    select
+        'handoff_mql' as entry_kind,
+        contact_id,
+        'mql' as stage,
+        mql_at as entered_at,
+        handoff_id as source_key
+    from handoffs
+    union all
+    select
+        'handoff_sal' as entry_kind,
+        contact_id,
+        'sal' as stage,
+        sal_at as entered_at,
+        handoff_id as source_key
+    from handoffs
+    where sal_at is not null
+    union all
+    select
+        'handoff_sql' as entry_kind,
+        contact_id,
+        'sql' as stage,
+        sql_at as entered_at,
+        handoff_id as source_key
+    from handoffs
+    where sql_at is not null
+    union all
+    select
+        'sales_rejected' as entry_kind,
+        contact_id,
+        'recycled' as stage,
+        occurred_at as entered_at,
+        activity_id as source_key
+    from activities
+    where activity_type = 'sales_rejected'
+    union all
+    select
+        'lost_opportunity' as entry_kind,
+        contact_id,
+        'recycled' as stage,
+        closed_at as entered_at,
+        opportunity_id as source_key
+    from opportunities
+    where is_closed and not is_won
+    union all
+    select
+        'opportunity' as entry_kind,
+        contact_id,
+        'opportunity' as stage,
+        created_at as entered_at,
+        opportunity_id as source_key
+    from opportunities
+    union all
+    select
+        'won_opportunity' as entry_kind,
+        contact_id,
+        'customer' as stage,
+        closed_at as entered_at,
+        opportunity_id as source_key
+    from opportunities
+    where is_won
+    union all
+    select
+        'disqualified' as entry_kind,
+        contact_id,
+        'disqualified' as stage,
+        min(occurred_at) as entered_at,
+        min(activity_id) as source_key
+    from activities
+    where activity_type = 'disqualified'
+    group by contact_id
+
+),
+
+keyed_entries as (
+
+    select
+        {{ dbt.concat(['entry_kind', "'|'", 'source_key']) }} as entry_key,
+        contact_id,
+        stage,
+        entered_at,
+        case stage
+            {%- for stage, stage_order in stage_orders.items() %}
+                when '{{ stage }}' then {{ stage_order }}
+            {%- endfor %}
+        end as stage_order
+    from entries
+
+),
+
+rejections as (
+
+    select
+        contact_id,
+        occurred_at
+    from activities
+    where activity_type = 'sales_rejected'
+
+),
+
+entry_instants as (
+
+    select
+        entry_key,
+        contact_id,
+        entered_at as occurred_at
+    from keyed_entries
+
+),
+
+cycle_numbers as (
+
+    {{ assign_cycle_numbers('entry_instants', 'entry_key', 'rejections') }}
+
+),
+
+final as (
+
+    select
+        keyed_entries.contact_id,
+        keyed_entries.stage,
+        keyed_entries.stage_order,
+        keyed_entries.entered_at,
+        keyed_entries.entry_key,
+        cast(cycle_numbers.cycle_number as {{ dbt.type_bigint() }}) as cycle_number
+    from keyed_entries
+    inner join cycle_numbers
+        on keyed_entries.entry_key = cycle_numbers.entry_key
+
+)
+
+select * from final

@@ -1,0 +1,84 @@
+{#- One row per (event, behavioural rule) match, with the event's cycle and the points it earns
+    after the rule's per-day cap (SPEC §4). An event may match several rules; a capped match
+    stays a matched event with 0 points. -#}
+with
+
+events as (
+
+    select * from {{ ref('stg_marketing__engagement_events') }}
+
+),
+
+behavioral_rules as (
+
+    select * from {{ ref('behavioral_scoring_rules') }}
+
+),
+
+rejections as (
+
+    select
+        contact_id,
+        occurred_at
+    from {{ ref('stg_crm__sales_activities') }}
+    where activity_type = 'sales_rejected'
+
+),
+
+cycle_numbers as (
+
+    {{ assign_cycle_numbers('events', 'event_id', 'rejections') }}
+
+),
+
+matches as (
+
+    select
+        events.event_id,
+        events.contact_id,
+        events.event_type,
+        events.occurred_at,
+        behavioral_rules.rule_id,
+        behavioral_rules.points as rule_points,
+        behavioral_rules.max_per_day,
+        coalesce(behavioral_rules.is_hand_raiser, false) as is_hand_raiser
+    from events
+    inner join behavioral_rules
+        on {{ behavioral_rule_matches(
+            'events.event_type', 'events.page_url',
+            'behavioral_rules.event_type', 'behavioral_rules.url_contains') }}
+
+),
+
+capped as (
+
+    select
+        matches.*,
+        cast({{ capped_points(
+            'matches.rule_points',
+            'matches.max_per_day',
+            'matches.contact_id, matches.rule_id, cast(matches.occurred_at as date)',
+            'matches.occurred_at, matches.event_id') }} as {{ type_double() }}) as points
+    from matches
+
+),
+
+final as (
+
+    select
+        capped.event_id,
+        capped.contact_id,
+        capped.rule_id,
+        capped.event_type,
+        capped.occurred_at,
+        cast(cycle_numbers.cycle_number as {{ dbt.type_bigint() }}) as cycle_number,
+        capped.rule_points,
+        capped.points,
+        capped.is_hand_raiser
+    from capped
+    inner join cycle_numbers
+        on capped.event_id = cycle_numbers.event_id
+
+)
+
+select * from final

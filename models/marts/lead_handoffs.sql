@@ -1,0 +1,40 @@
+with
+
+handoffs as (
+
+    select * from {{ ref('int_handoffs_resolved') }}
+
+),
+
+active_contacts as (
+
+    select contact_id from {{ ref('stg_crm__contacts') }}
+    where not is_deleted
+
+),
+
+final as (
+
+    select
+        cast(handoffs.handoff_id as {{ dbt.type_string() }}) as handoff_id,
+        cast(handoffs.contact_id as {{ dbt.type_string() }}) as contact_id,
+        cast(handoffs.cycle_number as {{ dbt.type_bigint() }}) as cycle_number,
+        cast(handoffs.mql_at as {{ dbt.type_timestamp() }}) as mql_at,
+        cast(handoffs.mql_reason as {{ dbt.type_string() }}) as mql_reason,
+        cast(handoffs.score_at_mql as {{ type_double() }}) as score_at_mql,
+        cast(handoffs.outcome as {{ dbt.type_string() }}) as outcome,
+        cast(handoffs.responded_at as {{ dbt.type_timestamp() }}) as responded_at,
+        cast(handoffs.response_hours as {{ type_double() }}) as response_hours,
+        cast(handoffs.within_sla as {{ dbt.type_boolean() }}) as within_sla,
+        cast(handoffs.sal_at as {{ dbt.type_timestamp() }}) as sal_at,
+        cast(handoffs.rejected_at as {{ dbt.type_timestamp() }}) as rejected_at,
+        cast(handoffs.rejection_reason as {{ dbt.type_string() }}) as rejection_reason,
+        cast(handoffs.sql_at as {{ dbt.type_timestamp() }}) as sql_at,
+        cast(handoffs.owner_id as {{ dbt.type_string() }}) as owner_id
+    from handoffs
+    inner join active_contacts
+        on handoffs.contact_id = active_contacts.contact_id
+
+)
+
+select * from final
