@@ -29,7 +29,7 @@ demo: venv
 
 lint: venv
 	$(BIN)/sqlfluff lint models analyses tests
-	$(BIN)/mypy src
+	$(BIN)/mypy src tests/python
 
 # dbt build (seeds, models, data tests, unit tests) on the hand-made fixture of tests/fixtures/raw.
 dbt-test: venv

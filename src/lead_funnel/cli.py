@@ -1,0 +1,102 @@
+"""Command line: ``lead-funnel generate | load | build | summary | demo``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from lead_funnel import __version__
+from lead_funnel.dbt_runner import DbtError, run_dbt
+from lead_funnel.generator import DEFAULT_AS_OF, GeneratorConfig, generate_to_dir
+from lead_funnel.loader import DEFAULT_SCHEMA, LoaderError, default_database, load_directory
+from lead_funnel.summary import SummaryError, summarize
+
+
+def _add_generate_args(p: argparse.ArgumentParser, default_out: str | None) -> None:
+    p.add_argument("--contacts", type=int, default=10_000, help="number of contacts (10000)")
+    p.add_argument("--seed", type=int, default=42, help="random seed (42)")
+    if default_out is None:
+        p.add_argument("--out", required=True, help="output directory")
+    else:
+        p.add_argument("--out", default=default_out, help=f"output directory ({default_out})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lead-funnel", description="Synthetic raw data and orchestration for lead_funnel.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="write synthetic raw CSVs and manifest.json")
+    _add_generate_args(gen, None)
+    gen.add_argument("--dirty-rate", type=float, default=0.02,
+                     help="share of bad rows per table (0.02)")
+    gen.add_argument("--as-of", default=DEFAULT_AS_OF, help=f"ISO timestamp ({DEFAULT_AS_OF})")
+
+    load = sub.add_parser("load", help="load the raw CSVs into DuckDB (all VARCHAR)")
+    load.add_argument("--data", required=True, help="directory with the four CSVs")
+    load.add_argument("--database", default=None,
+                      help="DuckDB file (env LEAD_FUNNEL_DUCKDB, else lead_funnel.duckdb)")
+    load.add_argument("--schema", default=DEFAULT_SCHEMA, help="target schema (raw)")
+
+    build = sub.add_parser("build", help="run `dbt build` on the project")
+    build.add_argument("--as-of", default=None, help="ISO timestamp passed as var as_of")
+    build.add_argument("--select", nargs="+", default=[], help="dbt selection")
+    build.add_argument("--database", default=None,
+                       help="DuckDB file for the profile (default: env LEAD_FUNNEL_DUCKDB)")
+
+    summary = sub.add_parser("summary", help="print the funnel summary from the marts")
+    summary.add_argument("--database", default=None,
+                         help="DuckDB file (env LEAD_FUNNEL_DUCKDB, else lead_funnel.duckdb)")
+
+    demo = sub.add_parser("demo", help="generate -> load -> build -> summary")
+    _add_generate_args(demo, "data/sample")
+    demo.add_argument("--database", default=None,
+                      help="DuckDB file (env LEAD_FUNNEL_DUCKDB, else lead_funnel.duckdb)")
+    return parser
+
+
+def _generate(out: str, contacts: int, seed: int, dirty_rate: float, as_of: str) -> str:
+    started = time.perf_counter()
+    manifest = generate_to_dir(out, GeneratorConfig(contacts, seed, dirty_rate, as_of))
+    elapsed = time.perf_counter() - started
+    rows = ", ".join(f"{t}={n:,}" for t, n in manifest["raw_rows"].items())
+    print(f"wrote {out} in {elapsed:.1f}s: {rows}")
+    return str(manifest["as_of"])
+
+
+def _load(data: str, database: str, schema: str) -> None:
+    counts = load_directory(data, database, schema)
+    for table, n in counts.items():
+        print(f"loaded {schema}.{table}: {n:,} rows")
+    print(f"into {database}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "generate":
+            _generate(args.out, args.contacts, args.seed, args.dirty_rate, args.as_of)
+        elif args.command == "load":
+            _load(args.data, args.database or default_database(), args.schema)
+        elif args.command == "build":
+            run_dbt("build", as_of=args.as_of, select=args.select, database=args.database)
+        elif args.command == "summary":
+            print(summarize(args.database or default_database()))
+        elif args.command == "demo":
+            database = args.database or default_database()
+            as_of = _generate(args.out, args.contacts, args.seed, 0.02, DEFAULT_AS_OF)
+            _load(args.out, database, DEFAULT_SCHEMA)
+            run_dbt("build", as_of=as_of, database=database)
+            print(summarize(database))
+    except (ValueError, LoaderError, DbtError, SummaryError) as exc:
+        print(f"lead-funnel {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""Load the raw CSVs into a warehouse, one all-text table per source (SPEC §2).
+
+Each engine is a small class implementing the :class:`Loader` protocol; only DuckDB exists
+today. A PostgreSQL or Spark loader would implement the same two methods.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Protocol
+
+from lead_funnel.generator import TABLES
+
+DEFAULT_DATABASE = "lead_funnel.duckdb"
+DEFAULT_SCHEMA = "raw"
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class LoaderError(RuntimeError):
+    """A load that cannot proceed (missing file, bad identifier...)."""
+
+
+def default_database() -> str:
+    return os.environ.get("LEAD_FUNNEL_DUCKDB", DEFAULT_DATABASE)
+
+
+def source_files(data_dir: Path | str, tables: tuple[str, ...] = TABLES) -> dict[str, Path]:
+    """The CSV of every table, checked up front so that nothing is loaded half-way."""
+    directory = Path(data_dir)
+    files = {name: directory / f"{name}.csv" for name in tables}
+    missing = [str(path) for path in files.values() if not path.is_file()]
+    if missing:
+        raise LoaderError("missing raw CSV file(s): " + ", ".join(missing))
+    return files
+
+
+def _identifier(name: str) -> str:
+    if not _IDENTIFIER.match(name):
+        raise LoaderError(f"not a plain SQL identifier: {name!r}")
+    return name
+
+
+class Loader(Protocol):
+    """Replaces ``<schema>.<table>`` with the CSV's rows, every column as text."""
+
+    def load_table(self, schema: str, table: str, csv_path: Path) -> int: ...
+
+    def close(self) -> None: ...
+
+
+class DuckDBLoader:
+    def __init__(self, database: str | Path) -> None:
+        import duckdb
+
+        self.database = str(database)
+        self.connection = duckdb.connect(self.database)
+
+    def load_table(self, schema: str, table: str, csv_path: Path) -> int:
+        schema, table = _identifier(schema), _identifier(table)
+        con = self.connection
+        con.execute(f'create schema if not exists "{schema}"')
+        con.execute(
+            f'create or replace table "{schema}"."{table}" as '
+            "select * from read_csv(?, all_varchar = true, header = true, delim = ',', "
+            "quote = '\"', escape = '\"', auto_detect = true)",
+            [str(csv_path)],
+        )
+        row = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def make_loader(engine: str, database: str | Path) -> Loader:
+    if engine == "duckdb":
+        return DuckDBLoader(database)
+    raise LoaderError(f"unsupported engine {engine!r} (available: duckdb)")
+
+
+def load_directory(data_dir: Path | str, database: str | Path | None = None,
+                   schema: str = DEFAULT_SCHEMA, engine: str = "duckdb") -> dict[str, int]:
+    """Load the four raw CSVs of ``data_dir``; return the row count of every table."""
+    files = source_files(data_dir)
+    loader = make_loader(engine, database if database is not None else default_database())
+    try:
+        return {name: loader.load_table(schema, name, path) for name, path in files.items()}
+    finally:
+        loader.close()

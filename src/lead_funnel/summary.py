@@ -1,0 +1,93 @@
+"""A short, readable funnel summary read from the marts (schema ``analytics``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+MART_SCHEMA = "analytics"
+FUNNEL_STAGES = ("leads", "mqls", "sals", "sqls", "opportunities", "customers")
+REQUIRED_MARTS = ("funnel_conversion", "lead_stages", "lead_handoffs", "dq_quarantined_rows")
+
+
+class SummaryError(RuntimeError):
+    """The database or one of the marts is missing."""
+
+
+def _ratio(numerator: float, denominator: float) -> str:
+    return "n/a" if not denominator else f"{numerator / denominator:6.1%}"
+
+
+def _fetch(con: Any, sql: str) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in con.execute(sql).fetchall()]
+
+
+def summarize(database: str | Path, schema: str = MART_SCHEMA) -> str:
+    import duckdb
+
+    path = Path(database)
+    if not path.is_file():
+        raise SummaryError(f"database not found: {path}")
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise SummaryError(f"cannot open {path}: {exc}") from exc
+    try:
+        present = {row[0] for row in _fetch(
+            con, "select table_name from information_schema.tables "
+                 f"where table_schema = '{schema}'")}
+        missing = [m for m in REQUIRED_MARTS if m not in present]
+        if missing:
+            raise SummaryError(
+                f"mart(s) missing from schema {schema!r} in {path}: "
+                + ", ".join(f"{schema}.{m}" for m in missing)
+                + " (run `lead-funnel build` first)")
+        return _render(con, schema)
+    finally:
+        con.close()
+
+
+def _render(con: Any, schema: str) -> str:
+    lines: list[str] = []
+    totals_row = _fetch(con, "select " + ", ".join(
+        f"coalesce(sum({c}), 0)" for c in FUNNEL_STAGES) + f" from {schema}.funnel_conversion")
+    totals = [float(v) for v in totals_row[0]]
+    lines.append("Funnel totals (analytics.funnel_conversion)")
+    for name, value in zip(FUNNEL_STAGES, totals):
+        lines.append(f"  {name:<14}{int(value):>10,}")
+    lines.append("  conversion (ratio of totals)")
+    for i in range(1, len(FUNNEL_STAGES)):
+        a, b = FUNNEL_STAGES[i - 1], FUNNEL_STAGES[i]
+        lines.append(f"    {a:>13} -> {b:<14}{_ratio(totals[i], totals[i - 1])}")
+    lines.append(f"    {'leads':>13} -> {'customers':<14}{_ratio(totals[-1], totals[0])}")
+
+    lines.append("")
+    lines.append("Current stage (analytics.lead_stages)")
+    stages = _fetch(con, f"select current_stage, count(*) from {schema}.lead_stages "
+                         "group by 1 order by 2 desc, 1")
+    total_contacts = sum(int(n) for _, n in stages)
+    for stage, n in stages:
+        lines.append(f"  {str(stage):<14}{int(n):>10,}  {_ratio(int(n), total_contacts)}")
+
+    lines.append("")
+    lines.append("Handoff outcomes (analytics.lead_handoffs)")
+    handoffs = _fetch(con, "select outcome, count(*), count(within_sla), "
+                           "count(*) filter (where within_sla) "
+                           f"from {schema}.lead_handoffs group by 1 order by 2 desc, 1")
+    for outcome, n, judged, ok in handoffs:
+        lines.append(f"  {str(outcome):<14}{int(n):>10,}  within SLA "
+                     f"{_ratio(int(ok), int(judged))} of {int(judged):,} judged")
+    all_judged = sum(int(r[2]) for r in handoffs)
+    all_ok = sum(int(r[3]) for r in handoffs)
+    lines.append(f"  {'all':<14}{sum(int(r[1]) for r in handoffs):>10,}  within SLA "
+                 f"{_ratio(all_ok, all_judged)}")
+
+    lines.append("")
+    lines.append("Quarantined rows (analytics.dq_quarantined_rows)")
+    quarantined = _fetch(con, "select source_table, quarantine_reason, count(*) "
+                              f"from {schema}.dq_quarantined_rows group by 1, 2 order by 1, 2")
+    if not quarantined:
+        lines.append("  none")
+    for table, reason, n in quarantined:
+        lines.append(f"  {str(table):<20}{str(reason):<24}{int(n):>8,}")
+    return "\n".join(lines)

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from lead_funnel import dbt_runner
+from lead_funnel.cli import main
+from lead_funnel.dbt_runner import DbtError, build_command, dbt_env, run_dbt
+from lead_funnel.summary import summarize
+
+
+def test_dbt_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LEAD_FUNNEL_PROJECT_DIR", str(tmp_path))
+    argv = build_command("build", as_of="2025-12-31T00:00:00Z", select=["staging+", "marts"],
+                         executable="/opt/venv/bin/dbt")
+    assert argv == [
+        "/opt/venv/bin/dbt", "build",
+        "--project-dir", str(tmp_path.resolve()),
+        "--profiles-dir", str(tmp_path.resolve() / "profiles"),
+        "--vars", '{"as_of": "2025-12-31T00:00:00Z"}',
+        "--select", "staging+", "marts",
+    ]
+    assert json.loads(argv[argv.index("--vars") + 1]) == {"as_of": "2025-12-31T00:00:00Z"}
+
+
+def test_dbt_command_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LEAD_FUNNEL_PROJECT_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    argv = build_command()
+    # The dbt that sits next to the running interpreter (the venv's), when there is one.
+    next_to_python = Path(sys.executable).parent / "dbt"
+    if next_to_python.is_file():
+        assert argv[0] == str(next_to_python)
+    assert argv[1:] == ["build", "--project-dir", str(tmp_path.resolve()),
+                        "--profiles-dir", str(tmp_path.resolve() / "profiles")]
+
+
+def test_dbt_env_and_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = dbt_env({"PATH": "/bin"}, database=tmp_path / "w.duckdb")
+    assert env == {"PATH": "/bin", "DO_NOT_TRACK": "1",
+                   "LEAD_FUNNEL_DUCKDB": str((tmp_path / "w.duckdb").resolve())}
+    seen: dict[str, Any] = {}
+
+    def fake_run(argv: list[str], env: dict[str, str], check: bool) -> Any:
+        seen.update(argv=argv, env=env)
+        return subprocess.CompletedProcess(argv, 2)
+
+    monkeypatch.setattr(dbt_runner, "dbt_executable", lambda: "dbt")
+    monkeypatch.setattr(dbt_runner.subprocess, "run", fake_run)
+    with pytest.raises(DbtError, match="exit code 2"):
+        run_dbt("build", as_of="2025-01-01T00:00:00Z", project=tmp_path)
+    assert seen["argv"][:2] == ["dbt", "build"]
+    assert seen["env"]["DO_NOT_TRACK"] == "1"
+
+
+def test_summary_without_marts_is_a_clear_error(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    database = tmp_path / "raw_only.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("create schema raw; create table raw.contacts (contact_id varchar)")
+    assert main(["summary", "--database", str(database)]) == 1
+    captured = capsys.readouterr()
+    assert "analytics.funnel_conversion" in captured.err
+    assert "analytics.dq_quarantined_rows" in captured.err
+    assert "Traceback" not in captured.err
+    assert main(["summary", "--database", str(tmp_path / "absent.duckdb")]) == 1
+    assert "database not found" in capsys.readouterr().err
+
+
+def test_summary_reads_the_marts(tmp_path: Path) -> None:
+    database = tmp_path / "marts.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("""
+            create schema analytics;
+            create table analytics.funnel_conversion as
+                select * from (values ('organic_search', 100, 40, 20, 10, 5, 2),
+                                      ('paid_search', 100, 10, 5, 2, 1, 0))
+                    t(lead_source, leads, mqls, sals, sqls, opportunities, customers);
+            create table analytics.lead_stages as
+                select * from (values ('C1', 'lead'), ('C2', 'mql'), ('C3', 'lead'))
+                    t(contact_id, current_stage);
+            create table analytics.lead_handoffs as
+                select * from (values ('accepted', true), ('accepted', false),
+                                      ('pending', null::boolean)) t(outcome, within_sla);
+            create table analytics.dq_quarantined_rows as
+                select * from (values ('contacts', 'missing_key'), ('contacts', 'missing_key'))
+                    t(source_table, quarantine_reason);
+        """)
+    text = summarize(database)
+    assert re.search(r"leads\s+200\b", text)
+    assert re.search(r"leads -> mqls\s+25\.0%", text)  # 50 mqls / 200 leads
+    assert re.search(r"leads -> customers\s+1\.0%", text)  # 2 / 200
+    assert "lead" in text and "66.7%" in text  # 2 of 3 contacts are leads
+    assert "50.0%" in text  # 1 of 2 judged handoffs within SLA
+    assert "missing_key" in text
+
+
+def test_cli_generate_normalises_as_of(tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "raw"
+    code = main(["generate", "--out", str(out), "--contacts", "300", "--seed", "5",
+                 "--dirty-rate", "0.1", "--as-of", "2025-06-30T14:00:00+02:00"])
+    assert code == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["as_of"] == "2025-06-30T12:00:00Z"
+    assert manifest["seed"] == 5 and manifest["contacts"] == 300
+    assert "wrote" in capsys.readouterr().out
+    assert main(["generate", "--out", str(out), "--as-of", "yesterday"]) == 1
