@@ -13,10 +13,11 @@
 {#- Decayed running sum at every row's own time, in one ordered pass (no self-join):
         S(t) = sum over s <= t of p_s * 0.5 ^ ((t - s) / H)
              = 2 ^ (-d_t / H) * sum over s <= t of p_s * 2 ^ (d_s / H)
-    where d is the time in days since an anchor (the first event of the partition), which keeps
-    the powers small. The RANGE frame makes every row at the same instant count (ties). With no
-    half-life it is a plain running sum. Limit: the partition's span should stay under ~1000
-    half-lives (2^1000 overflows a double). -#}
+    where d is the time in days since an anchor, which keeps the powers small. The RANGE frame
+    makes every row at the same instant count (ties). With no half-life it is a plain running
+    sum. The anchor must lie within decay_segment_days() of every row of the partition, or
+    2 ^ (d / H) overflows a double: int_engagement_moments_scored splits long cycles into
+    segments of that length and carries earlier segments forward. -#}
 {% macro decayed_running_sum(points, days_since_anchor, partition_by, order_by) -%}
     {%- set half_life = var('score_half_life_days', none) -%}
     {%- set frame = "over (partition by " ~ partition_by ~ " order by " ~ order_by
@@ -27,6 +28,25 @@
         sum({{ points }} * power(2.0, ({{ days_since_anchor }}) / {{ half_life }})) {{ frame }}
         * power(2.0, -1.0 * ({{ days_since_anchor }}) / {{ half_life }})
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- Length in days of a decay segment: 512 half-lives, so that 2 ^ (d / H) stays below 2 ^ 512
+    inside a segment (a double overflows near 2 ^ 1024). With no decay, one endless segment. -#}
+{% macro decay_segment_days() -%}
+    {%- set half_life = var('score_half_life_days', none) -%}
+    {%- if half_life is none -%}
+        null
+    {%- else -%}
+        ({{ half_life }} * 512.0)
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Weight at `days` of points anchored at `anchor_days` (both in days since the same origin):
+    0.5 ^ ((days - anchor_days) / H), 1 with no decay. -#}
+{% macro decay_between(anchor_days, days) -%}
+    {{ lead_funnel.decay_factor("(" ~ days ~ ") - (" ~ anchor_days ~ ")") }}
 {%- endmacro %}
 
 
