@@ -1,5 +1,8 @@
-{#- Engagement score of every staged contact at as_of: decayed points of the events of its last
-    cycle (1 + number of sales_rejected activities), capped (SPEC §4). -#}
+{#- Engagement score of every staged contact at as_of (SPEC §4): the decayed points of the events
+    of its last cycle (1 + number of sales_rejected activities), capped. It continues the
+    running score of int_engagement_moments_scored: with no event after the cycle's latest
+    moment t, S(as_of) = S(t) * 0.5 ^ ((as_of - t) / H), so both models share one summation
+    (and one summation order: the result is the same bit for bit on every run). -#}
 with
 
 contacts as (
@@ -8,9 +11,9 @@ contacts as (
 
 ),
 
-matched_events as (
+moments as (
 
-    select * from {{ ref('int_engagement_events_matched') }}
+    select * from {{ ref('int_engagement_moments_scored') }}
 
 ),
 
@@ -28,35 +31,54 @@ last_cycles as (
 
 ),
 
-last_cycle_points as (
+ranked_last_cycle_moments as (
 
     select
-        matched_events.contact_id,
-        sum(
-            matched_events.points
-            * {{ decay_factor(days_between('matched_events.occurred_at', as_of())) }}
-        ) as decayed_points
-    from matched_events
+        moments.contact_id,
+        moments.occurred_at,
+        moments.uncapped_engagement_score,
+        row_number() over (
+            partition by moments.contact_id
+            order by moments.occurred_at desc
+        ) as recency_rank
+    from moments
     inner join last_cycles
         on
-            matched_events.contact_id = last_cycles.contact_id
-            and matched_events.cycle_number = last_cycles.last_cycle_number
-    group by matched_events.contact_id
+            moments.contact_id = last_cycles.contact_id
+            and moments.cycle_number = last_cycles.last_cycle_number
+
+),
+
+latest_moments as (
+
+    select
+        contact_id,
+        uncapped_engagement_score
+        * {{ decay_factor(days_between('occurred_at', as_of())) }} as decayed_score_at_as_of
+    from ranked_last_cycle_moments
+    where recency_rank = 1
+
+),
+
+scored_contacts as (
+
+    select
+        last_cycles.contact_id,
+        last_cycles.last_cycle_number,
+        coalesce(latest_moments.decayed_score_at_as_of, 0) as uncapped_engagement_score
+    from last_cycles
+    left join latest_moments
+        on last_cycles.contact_id = latest_moments.contact_id
 
 ),
 
 final as (
 
     select
-        last_cycles.contact_id,
-        cast(last_cycles.last_cycle_number as {{ dbt.type_bigint() }}) as last_cycle_number,
-        cast(
-            {{ capped_engagement_score('coalesce(last_cycle_points.decayed_points, 0)') }}
-            as {{ type_double() }}
-        ) as engagement_score
-    from last_cycles
-    left join last_cycle_points
-        on last_cycles.contact_id = last_cycle_points.contact_id
+        contact_id,
+        cast(last_cycle_number as {{ dbt.type_bigint() }}) as last_cycle_number,
+        cast({{ capped_engagement_score('uncapped_engagement_score') }} as {{ type_double() }}) as engagement_score
+    from scored_contacts
 
 )
 

@@ -139,6 +139,7 @@ final as (
         cast(points as {{ type_double() }}) as points,
         has_hand_raiser,
         cast(matched_event_count as {{ dbt.type_bigint() }}) as matched_event_count,
+        cast(uncapped_engagement_score as {{ type_double() }}) as uncapped_engagement_score,
         cast({{ capped_engagement_score('uncapped_engagement_score') }} as {{ type_double() }})
             as engagement_score
     from combined

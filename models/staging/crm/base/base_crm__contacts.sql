@@ -4,6 +4,8 @@
     'employee_count', 'created_at', 'updated_at', 'is_deleted', '_loaded_at'
 ] -%}
 
+{{ require_valid_scoring_rules() }}
+
 with
 
 source as (

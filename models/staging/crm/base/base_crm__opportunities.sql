@@ -4,6 +4,8 @@
     'stage_name', 'amount', 'is_closed', 'is_won'
 ] -%}
 
+{{ require_valid_scoring_rules() }}
+
 with
 
 source as (

@@ -4,6 +4,8 @@
     'authority_confirmed', 'need_confirmed', 'timeline_confirmed', 'occurred_at', '_loaded_at'
 ] -%}
 
+{{ require_valid_scoring_rules() }}
+
 with
 
 source as (

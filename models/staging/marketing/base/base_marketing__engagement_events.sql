@@ -3,6 +3,8 @@
     'event_id', 'contact_id', 'event_type', 'page_url', 'campaign_id', 'occurred_at', '_loaded_at'
 ] -%}
 
+{{ require_valid_scoring_rules() }}
+
 with
 
 source as (
