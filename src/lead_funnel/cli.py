@@ -1,4 +1,4 @@
-"""Command line: ``lead-funnel generate | load | build | summary | demo``."""
+"""Command line: ``lead-funnel generate | load | build | summary | validate | demo``."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Sequence
 
 from lead_funnel import __version__
+from lead_funnel.benchmark import run_benchmark
 from lead_funnel.dbt_runner import DbtError, run_dbt
 from lead_funnel.generator import DEFAULT_AS_OF, GeneratorConfig, generate_to_dir
 from lead_funnel.loader import DEFAULT_SCHEMA, LoaderError, default_database, load_directory
 from lead_funnel.summary import SummaryError, summarize
+from lead_funnel.validate import ValidationError, run_validation
 
 
 def _add_generate_args(p: argparse.ArgumentParser, default_out: str | None) -> None:
@@ -52,10 +54,23 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--database", default=None,
                          help="DuckDB file (env LEAD_FUNNEL_DUCKDB, else lead_funnel.duckdb)")
 
+    validate = sub.add_parser(
+        "validate", help="run the Great Expectations suite on the marts (exit 1 on failure)")
+    validate.add_argument("--database", default=None,
+                          help="DuckDB file (env LEAD_FUNNEL_DUCKDB, else lead_funnel.duckdb)")
+    validate.add_argument("--max-quarantine-share", type=float, default=0.05,
+                          help="ceiling on quarantined_rows / raw_rows (0.05)")
+    validate.add_argument("--max-staleness-days", type=float, default=7.0,
+                          help="max days between the newest event and as_of (7)")
+
     demo = sub.add_parser("demo", help="generate -> load -> build -> summary")
     _add_generate_args(demo, "data/sample")
     demo.add_argument("--database", default=None,
                       help="DuckDB file (env LEAD_FUNNEL_DUCKDB, else lead_funnel.duckdb)")
+    bench = sub.add_parser("benchmark", help="time generate, load, dbt build and the running score")
+    bench.add_argument("--contacts", type=int, default=10_000, help="number of contacts (10000)")
+    bench.add_argument("--seed", type=int, default=42, help="random seed (42)")
+    bench.add_argument("--repeat", type=int, default=3, help="timed runs of each query (3)")
     return parser
 
 
@@ -86,13 +101,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_dbt("build", as_of=args.as_of, select=args.select, database=args.database)
         elif args.command == "summary":
             print(summarize(args.database or default_database()))
+        elif args.command == "validate":
+            report = run_validation(args.database or default_database(),
+                                    args.max_quarantine_share, args.max_staleness_days)
+            print(report.render())
+            return 0 if report.success else 1
         elif args.command == "demo":
             database = args.database or default_database()
             as_of = _generate(args.out, args.contacts, args.seed, 0.02, DEFAULT_AS_OF)
             _load(args.out, database, DEFAULT_SCHEMA)
             run_dbt("build", as_of=as_of, database=database)
             print(summarize(database))
-    except (ValueError, LoaderError, DbtError, SummaryError) as exc:
+        elif args.command == "benchmark":
+            print(run_benchmark(args.contacts, args.seed, args.repeat).report())
+    except (ValueError, LoaderError, DbtError, SummaryError, ValidationError) as exc:
         print(f"lead-funnel {args.command}: error: {exc}", file=sys.stderr)
         return 1
     return 0
