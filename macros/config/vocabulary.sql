@@ -12,14 +12,6 @@
     {{ return(['sales_accepted', 'sales_rejected', 'qualification', 'disqualified', 'call', 'meeting', 'email']) }}
 {%- endmacro %}
 
-{% macro funnel_stages() -%}
-    {{ return(['lead', 'mql', 'sal', 'sql', 'opportunity', 'customer']) }}
-{%- endmacro %}
-
-{% macro lead_stage_values() -%}
-    {{ return(['lead', 'mql', 'sal', 'sql', 'opportunity', 'customer', 'recycled', 'disqualified']) }}
-{%- endmacro %}
-
 {#- Renders a Python list of strings as a SQL in-list: ('a', 'b'). -#}
 {% macro sql_in_list(values) -%}
     ({% for value in values %}'{{ value }}'{% if not loop.last %}, {% endif %}{% endfor %})

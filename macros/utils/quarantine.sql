@@ -7,12 +7,3 @@
     {%- endfor %}
     end
 {%- endmacro %}
-
-
-{#- The quarantine reasons, in the order they are tested. -#}
-{% macro quarantine_reasons() -%}
-    {{ return([
-        'missing_key', 'missing_timestamp', 'unparseable_timestamp', 'after_as_of',
-        'orphan_contact_id', 'unknown_activity_type', 'won_not_closed', 'negative_amount'
-    ]) }}
-{%- endmacro %}
