@@ -1,0 +1,334 @@
+"""``lead-funnel validate``: a Great Expectations suite over the marts (schema ``analytics``).
+
+It complements the dbt tests, which already check keys, accepted values, relationships, the
+order of stage timestamps, per-row rates and monotone funnel counts. What it adds are checks
+that look across a whole mart or across marts and the build context
+(``analytics.dq_run_context``): rates that are all null, an overall MQL rate of 0 or 1, a
+lead_stages row count that does not match the staged contacts, timestamps later than as_of,
+negative response times, too many quarantined raw rows and stale engagement events.
+
+GX runs on pandas frames (its SQL datasource does not support DuckDB): each mart is read
+read-only with DuckDB, handed to an ephemeral GX context as a dataframe asset and validated
+against one suite per frame. Scalars derived from several columns (the overall MQL rate, the
+quarantine share, the staleness) are put into one-row frames and checked with
+``expect_column_max_to_be_between``, which, unlike the per-row expectations, fails on null.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MART_SCHEMA = "analytics"
+STAGES = ("lead", "mql", "sal", "sql", "opportunity", "customer", "recycled", "disqualified")
+LEAD_STAGE_TIMESTAMPS = ("created_at", "mql_at", "sal_at", "sql_at", "opportunity_at",
+                         "customer_at", "current_stage_entered_at", "last_mql_at")
+HANDOFF_TIMESTAMPS = ("mql_at", "responded_at", "sal_at", "rejected_at", "sql_at")
+
+# The columns read from each relation: the validator needs nothing else.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "dq_run_context": ("as_of", "newest_event_at", "active_contacts", "raw_rows",
+                       "quarantined_rows"),
+    "funnel_conversion": ("leads", "mqls", "lead_to_mql_rate"),
+    "lead_stages": ("current_stage",) + LEAD_STAGE_TIMESTAMPS,
+    "lead_handoffs": HANDOFF_TIMESTAMPS + ("response_hours",),
+    "funnel_volume_daily": ("day", "entries", "contacts"),
+}
+
+Observer = Callable[[dict[str, Any]], str]
+
+
+class ValidationError(RuntimeError):
+    """The database, a mart or the run context cannot be read."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    mart: str
+    expectation: str
+    success: bool
+    observed: str
+
+
+@dataclass
+class ValidationReport:
+    database: str
+    results: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def passed(self) -> int:
+        return sum(r.success for r in self.results)
+
+    @property
+    def failed(self) -> int:
+        return len(self.results) - self.passed
+
+    @property
+    def success(self) -> bool:
+        return self.failed == 0
+
+    def render(self) -> str:
+        width = max((len(r.mart) for r in self.results), default=0)
+        lines = [f"Great Expectations suite on {self.database} (schema {MART_SCHEMA})"]
+        for r in self.results:
+            line = f"{'PASS' if r.success else 'FAIL'}  {r.mart:<{width}}  {r.expectation}"
+            if not r.success:
+                line += f"  -> observed: {r.observed}"
+            lines.append(line)
+        lines.append(f"validate: {self.passed} passed, {self.failed} failed")
+        return "\n".join(lines)
+
+
+@dataclass
+class _Check:
+    mart: str
+    description: str
+    expectation: Any  # a great_expectations Expectation
+    observe: Observer
+
+
+@dataclass
+class _Frame:
+    name: str
+    df: pd.DataFrame
+    checks: list[_Check] = field(default_factory=list)
+
+
+def _fmt(value: Any) -> str:
+    import pandas as pd
+
+    if isinstance(value, tuple):  # a row of a column-pair expectation
+        return "(" + ", ".join(_fmt(v) for v in value) + ")"
+    try:
+        if pd.isna(value):
+            return "null"
+    except (TypeError, ValueError):  # not a scalar (e.g. a pair of values)
+        pass
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _observed_value(result: dict[str, Any]) -> str:
+    return _fmt(result.get("observed_value"))
+
+
+def _unexpected(result: dict[str, Any]) -> str:
+    count = result.get("unexpected_count")
+    total = result.get("element_count")
+    if count is None:
+        return _observed_value(result)
+    sample: list[str] = []
+    for value in result.get("partial_unexpected_list") or []:
+        text = _fmt(value)
+        if text not in sample:
+            sample.append(text)
+    shown = ", ".join(sample[:3]) + (", ..." if len(sample) > 3 else "")
+    return f"{count} of {total} rows" + (f", e.g. {shown}" if shown else "")
+
+
+def _after_as_of(df: pd.DataFrame, column: str) -> Observer:
+    def observe(result: dict[str, Any]) -> str:
+        return (f"{result.get('unexpected_count')} of {result.get('element_count')} rows "
+                f"after as_of, latest {_fmt(df[column].max())}")
+    return observe
+
+
+def _quiet_gx() -> None:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    for name in ("great_expectations", "great_expectations.core", "gx"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def _read(database: str) -> dict[str, pd.DataFrame]:
+    import duckdb
+
+    path = Path(database)
+    if not path.is_file():
+        raise ValidationError(f"database not found: {path}")
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise ValidationError(f"cannot open {path}: {exc}") from exc
+    try:
+        present = {row[0] for row in con.execute(
+            "select table_name from information_schema.tables where table_schema = ?",
+            [MART_SCHEMA]).fetchall()}
+        missing = [name for name in COLUMNS if name not in present]
+        if missing:
+            raise ValidationError(
+                f"mart(s) missing from schema {MART_SCHEMA!r} in {path}: "
+                + ", ".join(f"{MART_SCHEMA}.{m}" for m in missing)
+                + " (run `lead-funnel build` first)")
+        frames: dict[str, pd.DataFrame] = {}
+        for name, columns in COLUMNS.items():
+            sql = f"select {', '.join(columns)} from {MART_SCHEMA}.{name}"
+            try:
+                frames[name] = con.sql(sql).df()
+            except duckdb.Error as exc:
+                first_line = str(exc).splitlines()[0]
+                raise ValidationError(f"cannot read {MART_SCHEMA}.{name}: {first_line}") from exc
+        return frames
+    finally:
+        con.close()
+
+
+def _build_frames(marts: dict[str, pd.DataFrame], max_quarantine_share: float,
+                  max_staleness_days: float) -> list[_Frame]:
+    import great_expectations.expectations as gxe
+    import pandas as pd
+
+    context = marts["dq_run_context"]
+    if len(context) != 1:
+        raise ValidationError(
+            f"{MART_SCHEMA}.dq_run_context must have exactly one row, found {len(context)}")
+    run = context.iloc[0]
+    as_of = pd.Timestamp(run["as_of"])
+    if pd.isna(as_of):
+        raise ValidationError(f"{MART_SCHEMA}.dq_run_context.as_of is null")
+    frames: list[_Frame] = []
+
+    # 1. funnel_conversion: cohort rates usable at all, and an overall rate that is neither 0
+    #    nor 1 (a funnel where nobody or everybody becomes an MQL is a broken build).
+    conversion = _Frame("funnel_conversion", marts["funnel_conversion"])
+    conversion.checks += [
+        _Check("funnel_conversion", "lead_to_mql_rate in [0, 1] (mostly=1.0)",
+               gxe.ExpectColumnValuesToBeBetween(column="lead_to_mql_rate", min_value=0,
+                                                 max_value=1, mostly=1.0), _unexpected),
+        _Check("funnel_conversion", "mean(lead_to_mql_rate) in [0, 1], i.e. not all null",
+               gxe.ExpectColumnMeanToBeBetween(column="lead_to_mql_rate", min_value=0,
+                                               max_value=1), _observed_value),
+    ]
+    frames.append(conversion)
+    leads = float(conversion.df["leads"].sum())
+    mqls = float(conversion.df["mqls"].sum())
+    totals = _Frame("funnel_conversion_totals", pd.DataFrame(
+        {"overall_lead_to_mql_rate": [mqls / leads if leads else None]}, dtype="float64"))
+    totals.checks.append(_Check(
+        "funnel_conversion", "overall MQL rate sum(mqls)/sum(leads) strictly in (0, 1)",
+        gxe.ExpectColumnMaxToBeBetween(column="overall_lead_to_mql_rate", min_value=0,
+                                       max_value=1, strict_min=True, strict_max=True),
+        lambda r: f"{_fmt(r.get('observed_value'))} ({int(mqls)} mqls / {int(leads)} leads)"))
+    frames.append(totals)
+
+    # 2. lead_stages: one row per active staged contact, known stages, nothing after as_of.
+    stages = _Frame("lead_stages", marts["lead_stages"])
+    active = int(run["active_contacts"])
+    stages.checks += [
+        _Check("lead_stages", f"row count = dq_run_context.active_contacts ({active})",
+               gxe.ExpectTableRowCountToEqual(value=active), _observed_value),
+        _Check("lead_stages", "current_stage in the 8 funnel stages",
+               gxe.ExpectColumnValuesToBeInSet(column="current_stage", value_set=list(STAGES)),
+               _unexpected),
+    ]
+    frames.append(stages)
+
+    # 3. lead_handoffs: nothing after as_of, response times not negative.
+    handoffs = _Frame("lead_handoffs", marts["lead_handoffs"])
+    frames.append(handoffs)
+    for frame, columns in ((stages, LEAD_STAGE_TIMESTAMPS), (handoffs, HANDOFF_TIMESTAMPS)):
+        # Per-row (nulls ignored): the column max would fail on a column that is all null.
+        for column in columns:
+            frame.checks.append(_Check(
+                frame.name, f"{column} not after as_of ({as_of})",
+                gxe.ExpectColumnValuesToBeBetween(column=column, max_value=as_of, mostly=1.0),
+                _after_as_of(frame.df, column)))
+    handoffs.checks.append(_Check(
+        "lead_handoffs", "response_hours >= 0 (mostly=1.0)",
+        gxe.ExpectColumnValuesToBeBetween(column="response_hours", min_value=0, mostly=1.0),
+        _unexpected))
+
+    # 4. and 5. The build context: share of quarantined raw rows, age of the newest event.
+    raw_rows = int(run["raw_rows"]) if not pd.isna(run["raw_rows"]) else 0
+    quarantined = int(run["quarantined_rows"]) if not pd.isna(run["quarantined_rows"]) else 0
+    newest = pd.Timestamp(run["newest_event_at"])
+    staleness = None if pd.isna(newest) else (as_of - newest).total_seconds() / 86_400
+    derived = _Frame("dq_run_context", pd.DataFrame({
+        "quarantine_share": [quarantined / raw_rows if raw_rows else None],
+        "staleness_days": [staleness],
+    }, dtype="float64"))
+    derived.checks += [
+        _Check("dq_run_context",
+               f"quarantined_rows / raw_rows <= {max_quarantine_share:g}",
+               gxe.ExpectColumnMaxToBeBetween(column="quarantine_share", min_value=0,
+                                              max_value=max_quarantine_share),
+               lambda r: f"{_fmt(r.get('observed_value'))} ({quarantined} of {raw_rows} rows)"),
+        _Check("dq_run_context",
+               f"as_of - newest_event_at <= {max_staleness_days:g} days",
+               gxe.ExpectColumnMaxToBeBetween(column="staleness_days",
+                                              max_value=max_staleness_days),
+               lambda r: (f"{_fmt(r.get('observed_value'))} days (newest event "
+                          f"{_fmt(newest)}, as_of {as_of})")),
+    ]
+    frames.append(derived)
+
+    # 6. funnel_volume_daily: no day after as_of's date, distinct contacts never exceed entries.
+    volume = _Frame("funnel_volume_daily", marts["funnel_volume_daily"])
+    as_of_day = as_of.normalize()
+    volume.checks += [
+        _Check("funnel_volume_daily", f"day not after as_of's date ({as_of_day.date()})",
+               gxe.ExpectColumnValuesToBeBetween(column="day", max_value=as_of_day, mostly=1.0),
+               lambda r: (f"{r.get('unexpected_count')} of {r.get('element_count')} rows "
+                          f"after it, latest {_fmt(volume.df['day'].max().date())}")),
+        _Check("funnel_volume_daily", "entries >= contacts",
+               gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="entries",
+                                                           column_B="contacts", or_equal=True),
+               lambda r: f"{_unexpected(r)} as (entries, contacts)"),
+    ]
+    frames.append(volume)
+    return frames
+
+
+def _order(frames: list[_Frame]) -> list[_Check]:
+    """All checks in report order: marts as in the brief (conversion, stages, handoffs,
+    run context, volume)."""
+    rank = {"funnel_conversion": 0, "lead_stages": 1, "lead_handoffs": 2, "dq_run_context": 3,
+            "funnel_volume_daily": 4}
+    checks = [c for f in frames for c in f.checks]
+    return sorted(checks, key=lambda c: rank.get(c.mart, len(rank)))
+
+
+def run_validation(database: str, max_quarantine_share: float = 0.05,
+                   max_staleness_days: float = 7.0) -> ValidationReport:
+    """Run the suite against the marts in ``database``; raise ValidationError when the
+    database, a mart or one of the columns read is missing."""
+    marts = _read(database)
+    _quiet_gx()
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    frames = _build_frames(marts, max_quarantine_share, max_staleness_days)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False,
+                                                         metric_calculations=False)
+    source = context.data_sources.add_pandas(name="lead_funnel_marts")
+    outcome: dict[str, CheckResult] = {}
+    for frame in frames:
+        asset = source.add_dataframe_asset(name=frame.name)
+        batch = asset.add_batch_definition_whole_dataframe(name=f"{frame.name}_all").get_batch(
+            batch_parameters={"dataframe": frame.df})
+        suite = context.suites.add(gx.ExpectationSuite(
+            name=f"lead_funnel_{frame.name}", expectations=[c.expectation for c in frame.checks]))
+        by_id = {c.expectation.id: c for c in frame.checks}
+        for result in batch.validate(suite).results:
+            config = result.expectation_config
+            if config is None or config.id not in by_id:
+                raise ValidationError(f"GX returned a result for an unknown expectation: {config}")
+            check = by_id[config.id]
+            info = result.exception_info or {}
+            if info.get("raised_exception"):
+                message = str(info.get("exception_message") or "").splitlines()
+                observed = "error: " + (message[0] if message else "expectation raised")
+            else:
+                observed = check.observe(dict(result.result or {}))
+            outcome[check.expectation.id] = CheckResult(
+                check.mart, check.description, bool(result.success), observed)
+    report = ValidationReport(database=str(database))
+    report.results = [outcome[c.expectation.id] for c in _order(frames)]
+    return report

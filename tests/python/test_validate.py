@@ -1,0 +1,231 @@
+"""`lead-funnel validate`: the Great Expectations suite over the marts.
+
+Most tests build a tiny DuckDB file with only the analytics columns the validator reads (no
+dbt needed), then break exactly one thing and check that exactly that expectation fails.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from lead_funnel.cli import main
+from lead_funnel.validate import CheckResult, ValidationError, ValidationReport, run_validation
+
+HEALTHY_SQL = """
+create schema analytics;
+
+create table analytics.dq_run_context as select
+    timestamp '2024-07-01 00:00:00' as as_of,
+    timestamp '2024-07-01 00:05:00' as run_started_at,
+    timestamp '2024-06-30 12:00:00' as newest_event_at,
+    4::bigint as staged_contacts,
+    3::bigint as active_contacts,
+    100::bigint as raw_rows,
+    2::bigint as quarantined_rows;
+
+create table analytics.lead_stages (
+    contact_id varchar, current_stage varchar, created_at timestamp, mql_at timestamp,
+    sal_at timestamp, sql_at timestamp, opportunity_at timestamp, customer_at timestamp,
+    current_stage_entered_at timestamp, last_mql_at timestamp);
+insert into analytics.lead_stages values
+    ('c1', 'lead', '2024-06-01 09:00', null, null, null, null, null, '2024-06-01 09:00', null),
+    ('c2', 'sal', '2024-06-02 09:00', '2024-06-10 10:00', '2024-06-11 10:00', null, null, null,
+     '2024-06-11 10:00', '2024-06-10 10:00'),
+    ('c3', 'customer', '2024-05-01 09:00', '2024-05-05 10:00', '2024-05-06 10:00',
+     '2024-05-07 10:00', '2024-05-08 10:00', '2024-06-20 10:00', '2024-06-20 10:00',
+     '2024-05-05 10:00');
+
+create table analytics.lead_handoffs (
+    handoff_id varchar, mql_at timestamp, responded_at timestamp, sal_at timestamp,
+    rejected_at timestamp, sql_at timestamp, response_hours double);
+insert into analytics.lead_handoffs values
+    ('h2', '2024-06-10 10:00', '2024-06-11 10:00', '2024-06-11 10:00', null, null, 24.0),
+    ('h3', '2024-05-05 10:00', '2024-05-06 10:00', '2024-05-06 10:00', null,
+     '2024-05-07 10:00', 24.0);
+
+create table analytics.funnel_conversion (
+    cohort_month date, lead_source varchar, leads bigint, mqls bigint, lead_to_mql_rate double);
+insert into analytics.funnel_conversion values
+    ('2024-05-01', 'referral', 1, 1, 1.0),
+    ('2024-06-01', 'paid_search', 2, 1, 0.5);
+
+create table analytics.funnel_volume_daily (
+    day date, stage varchar, lead_source varchar, entries bigint, contacts bigint);
+insert into analytics.funnel_volume_daily values
+    ('2024-06-10', 'mql', 'paid_search', 1, 1),
+    ('2024-06-30', 'lead', 'paid_search', 2, 2),
+    ('2024-07-01', 'lead', 'referral', 2, 1);
+"""
+
+CHECKS = 23
+
+
+def _make_db(path: Path, *breakage: str) -> str:
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(HEALTHY_SQL)
+        for sql in breakage:
+            con.execute(sql)
+    finally:
+        con.close()
+    return str(path)
+
+
+def _failures(report: ValidationReport) -> list[CheckResult]:
+    return [r for r in report.results if not r.success]
+
+
+def test_healthy_database_passes(tmp_path: Path) -> None:
+    report = run_validation(_make_db(tmp_path / "ok.duckdb"))
+    assert _failures(report) == []
+    assert report.success and report.passed == CHECKS and report.failed == 0
+    marts = {r.mart for r in report.results}
+    assert marts == {"funnel_conversion", "lead_stages", "lead_handoffs", "dq_run_context",
+                     "funnel_volume_daily"}
+    assert report.render().splitlines()[-1] == f"validate: {CHECKS} passed, 0 failed"
+
+
+@pytest.mark.parametrize(
+    ("breakage", "mart", "expectation", "observed"),
+    [
+        pytest.param(
+            "update analytics.lead_stages set mql_at = '2024-07-02 08:00' where contact_id = 'c2'",
+            "lead_stages", "mql_at not after as_of", ["1 of 3 rows", "2024-07-02 08:00:00"],
+            id="stage-timestamp-after-as-of"),
+        pytest.param(
+            "update analytics.lead_handoffs set responded_at = '2024-07-03 00:00' "
+            "where handoff_id = 'h2'",
+            "lead_handoffs", "responded_at not after as_of", ["1 of 2 rows", "2024-07-03"],
+            id="handoff-timestamp-after-as-of"),
+        pytest.param(
+            "update analytics.dq_run_context set active_contacts = 5",
+            "lead_stages", "row count = dq_run_context.active_contacts (5)", ["3"],
+            id="row-count-mismatch"),
+        pytest.param(
+            "update analytics.funnel_conversion set lead_to_mql_rate = null",
+            "funnel_conversion", "mean(lead_to_mql_rate)", ["null"],
+            id="all-null-mql-rates"),
+        pytest.param(
+            "update analytics.funnel_conversion set mqls = leads",
+            "funnel_conversion", "overall MQL rate", ["1", "3 mqls / 3 leads"],
+            id="overall-mql-rate-one"),
+        pytest.param(
+            "update analytics.dq_run_context set quarantined_rows = 10",
+            "dq_run_context", "quarantined_rows / raw_rows <= 0.05", ["0.1", "10 of 100"],
+            id="quarantine-share-over-ceiling"),
+        pytest.param(
+            "update analytics.dq_run_context set newest_event_at = '2024-06-01 00:00'",
+            "dq_run_context", "as_of - newest_event_at <= 7 days",
+            ["30 days", "2024-06-01 00:00:00"],
+            id="stale-events"),
+        pytest.param(
+            "update analytics.lead_handoffs set response_hours = -3 where handoff_id = 'h3'",
+            "lead_handoffs", "response_hours >= 0", ["1 of 2 rows", "-3"],
+            id="negative-response-hours"),
+        pytest.param(
+            "update analytics.lead_stages set current_stage = 'zombie' where contact_id = 'c1'",
+            "lead_stages", "current_stage in the 8 funnel stages", ["zombie"],
+            id="unknown-stage"),
+        pytest.param(
+            "insert into analytics.funnel_volume_daily values "
+            "('2024-07-02', 'lead', 'referral', 1, 1)",
+            "funnel_volume_daily", "day not after as_of's date (2024-07-01)", ["2024-07-02"],
+            id="volume-day-after-as-of"),
+        pytest.param(
+            "update analytics.funnel_volume_daily set contacts = 5 where day = '2024-06-30'",
+            "funnel_volume_daily", "entries >= contacts", ["1 of 3 rows", "(2, 5)"],
+            id="contacts-over-entries"),
+    ],
+)
+def test_each_breakage_fails_exactly_its_check(
+        tmp_path: Path, breakage: str, mart: str, expectation: str, observed: list[str]) -> None:
+    report = run_validation(_make_db(tmp_path / "broken.duckdb", breakage))
+    failures = _failures(report)
+    assert len(failures) == 1, [f"{f.mart}: {f.expectation}: {f.observed}" for f in failures]
+    (failure,) = failures
+    assert failure.mart == mart
+    assert failure.expectation.startswith(expectation), failure.expectation
+    for part in observed:
+        assert part in failure.observed, failure.observed
+    assert report.passed == CHECKS - 1 and not report.success
+    line = next(line for line in report.render().splitlines() if line.startswith("FAIL"))
+    assert mart in line and failure.observed in line
+
+
+def test_thresholds_are_parameters(tmp_path: Path) -> None:
+    database = _make_db(tmp_path / "db.duckdb",
+                        "update analytics.dq_run_context set quarantined_rows = 10, "
+                        "newest_event_at = '2024-06-01 00:00'")
+    assert run_validation(database).failed == 2
+    assert run_validation(database, max_quarantine_share=0.1, max_staleness_days=30).success
+
+
+def test_missing_database_and_mart(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="database not found"):
+        run_validation(str(tmp_path / "nope.duckdb"))
+    database = _make_db(tmp_path / "db.duckdb", "drop table analytics.funnel_volume_daily")
+    with pytest.raises(ValidationError, match=r"analytics\.funnel_volume_daily"):
+        run_validation(database)
+    database = _make_db(tmp_path / "db2.duckdb",
+                        "alter table analytics.lead_handoffs drop column response_hours")
+    with pytest.raises(ValidationError, match=r"cannot read analytics\.lead_handoffs"):
+        run_validation(database)
+
+
+def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    healthy = _make_db(tmp_path / "ok.duckdb")
+    assert main(["validate", "--database", healthy]) == 0
+    out = capsys.readouterr().out
+    assert out.count("PASS") == CHECKS and "FAIL" not in out
+    assert out.rstrip().endswith(f"validate: {CHECKS} passed, 0 failed")
+
+    stale = _make_db(tmp_path / "stale.duckdb",
+                     "update analytics.dq_run_context set newest_event_at = '2024-06-01 00:00'")
+    assert main(["validate", "--database", stale]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  dq_run_context" in out and "observed: 30 days" in out
+    assert out.rstrip().endswith(f"validate: {CHECKS - 1} passed, 1 failed")
+    assert main(["validate", "--database", stale, "--max-staleness-days", "31"]) == 0
+    capsys.readouterr()
+
+    assert main(["validate", "--database", str(tmp_path / "missing.duckdb")]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.strip().splitlines() == [
+        f"lead-funnel validate: error: database not found: {tmp_path / 'missing.duckdb'}"]
+
+
+def test_cli_subprocess_is_quiet(tmp_path: Path) -> None:
+    """The real entry point: no GX progress bars, warnings or tracebacks on stderr."""
+    healthy = _make_db(tmp_path / "ok.duckdb")
+    env = {k: v for k, v in os.environ.items() if k != "GX_ANALYTICS_ENABLED"}
+    ok = subprocess.run([sys.executable, "-m", "lead_funnel.cli", "validate", "--database",
+                         healthy], capture_output=True, text=True, env=env, check=False)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stderr == ""
+    missing = subprocess.run([sys.executable, "-m", "lead_funnel.cli", "validate", "--database",
+                              str(tmp_path / "missing.duckdb")],
+                             capture_output=True, text=True, env=env, check=False)
+    assert missing.returncode == 1
+    assert len(missing.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in missing.stderr
+
+
+def test_fixture_marts_pass(fixture_db: Path, marts: duckdb.DuckDBPyConnection) -> None:
+    # The hand-made fixture is deliberately dirty: 17 of its 60 raw rows are quarantined
+    # (0.28), far over the 0.05 production ceiling, so the ceiling here is 0.5. Its newest
+    # event (2024-06-30 12:00) is half a day before as_of (2024-07-01), so 7 days is ample.
+    report = run_validation(str(fixture_db), max_quarantine_share=0.5, max_staleness_days=7)
+    assert _failures(report) == [], report.render()
+    assert report.passed == CHECKS
+    # Opened beside the session's read-only connection; both see the same lead_stages.
+    row = marts.execute("select count(*) from analytics.lead_stages").fetchone()
+    assert row is not None
+    count = next(r for r in report.results if r.expectation.startswith("row count"))
+    assert count.observed == str(row[0])
