@@ -1,5 +1,5 @@
 # lead_funnel — two commands do everything on a fresh machine:
-#   make demo   build the funnel on DuckDB from generated sample data and print a summary
+#   make demo   build the funnel on DuckDB from generated sample data, print a summary, validate it
 #   make test   every test: sqlfluff, mypy, dbt build (data + unit tests) on fixtures, pytest
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -26,6 +26,7 @@ venv: $(BIN)/.installed
 
 demo: venv
 	$(BIN)/lead-funnel demo
+	$(BIN)/lead-funnel validate
 
 lint: venv
 	$(BIN)/sqlfluff lint models analyses tests
