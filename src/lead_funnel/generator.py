@@ -132,6 +132,10 @@ EV_PAGE_VIEW = KNOWN_EVENT_TYPES.index("page_view")
 EV_FORM = KNOWN_EVENT_TYPES.index("form_submission")
 EV_DEMO = KNOWN_EVENT_TYPES.index("demo_request")
 EV_CONTACT_SALES = KNOWN_EVENT_TYPES.index("contact_sales")
+# High-intent events engaged contacts show just before sales steps in.
+INTENT_EVENT_KINDS = [KNOWN_EVENT_TYPES.index(e) for e in
+                      ("content_download", "webinar_attended", "trial_signup", "product_key_action")]
+INTENT_EVENT_P = [0.35, 0.30, 0.15, 0.20]
 CAMPAIGN_EVENTS = ["email_open", "email_click", "content_download", "webinar_registration",
                    "webinar_attended", "newsletter_subscribe", "unsubscribe", "email_bounce"]
 PAGE_URLS = ["https://www.example.com/pricing", "https://www.example.com/product",
@@ -602,6 +606,19 @@ class _Generator:
         k = len(engaged)
         t_h = np.maximum(t_ref, self.created[engaged]) + 300 + _exp(rng, 18 * HOUR, k)
         owner = rng.integers(1, N_REPS + 1, k).astype(np.int64)
+
+        # Buying intent before sales steps in: engaged contacts that did not raise a hand show a
+        # burst of high-value events (content, webinars, trials, key product actions) in the two
+        # days before the sales touch, so most of them cross the MQL bar before sales acts.
+        quiet = hr_ref[engaged] < 0
+        n_burst = np.where(quiet, rng.integers(3, 8, k), 0).astype(np.int64)
+        burst_contact = np.repeat(engaged, n_burst)
+        burst_time = np.repeat(t_h, n_burst) - _uniform_int(rng, HOUR, 2 * DAY, len(burst_contact))
+        burst_kind = rng.choice(np.array(INTENT_EVENT_KINDS), size=len(burst_contact), p=INTENT_EVENT_P)
+        keep_burst = burst_time <= as_of
+        self.ev_contact = np.concatenate([self.ev_contact, burst_contact[keep_burst]])
+        self.ev_time = np.concatenate([self.ev_time, burst_time[keep_burst]])
+        self.ev_kind = np.concatenate([self.ev_kind, burst_kind[keep_burst]])
 
         acts = _Activities()
         accepted = rng.random(k) < 0.70
