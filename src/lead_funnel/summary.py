@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-MART_SCHEMA = "analytics"
+from lead_funnel.marts import MART_SCHEMA, connect_marts
+
 FUNNEL_STAGES = ("leads", "mqls", "sals", "sqls", "opportunities", "customers")
 REQUIRED_MARTS = ("funnel_conversion", "lead_stages", "lead_handoffs", "dq_quarantined_rows")
 
@@ -23,25 +24,8 @@ def _fetch(con: Any, sql: str) -> list[tuple[Any, ...]]:
 
 
 def summarize(database: str | Path, schema: str = MART_SCHEMA) -> str:
-    import duckdb
-
-    path = Path(database)
-    if not path.is_file():
-        raise SummaryError(f"database not found: {path}")
+    con = connect_marts(database, REQUIRED_MARTS, SummaryError, schema)
     try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as exc:
-        raise SummaryError(f"cannot open {path}: {exc}") from exc
-    try:
-        present = {row[0] for row in _fetch(
-            con, "select table_name from information_schema.tables "
-                 f"where table_schema = '{schema}'")}
-        missing = [m for m in REQUIRED_MARTS if m not in present]
-        if missing:
-            raise SummaryError(
-                f"mart(s) missing from schema {schema!r} in {path}: "
-                + ", ".join(f"{schema}.{m}" for m in missing)
-                + " (run `lead-funnel build` first)")
         return _render(con, schema)
     finally:
         con.close()

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from lead_funnel.marts import MART_SCHEMA, connect_marts
+
 if TYPE_CHECKING:
     import pandas as pd
 
-MART_SCHEMA = "analytics"
 STAGES = ("lead", "mql", "sal", "sql", "opportunity", "customer", "recycled", "disqualified")
 LEAD_STAGE_TIMESTAMPS = ("created_at", "mql_at", "sal_at", "sql_at", "opportunity_at",
                          "customer_at", "current_stage_entered_at", "last_mql_at")
@@ -149,23 +150,8 @@ def _quiet_gx() -> None:
 def _read(database: str) -> dict[str, pd.DataFrame]:
     import duckdb
 
-    path = Path(database)
-    if not path.is_file():
-        raise ValidationError(f"database not found: {path}")
+    con = connect_marts(database, COLUMNS, ValidationError)
     try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as exc:
-        raise ValidationError(f"cannot open {path}: {exc}") from exc
-    try:
-        present = {row[0] for row in con.execute(
-            "select table_name from information_schema.tables where table_schema = ?",
-            [MART_SCHEMA]).fetchall()}
-        missing = [name for name in COLUMNS if name not in present]
-        if missing:
-            raise ValidationError(
-                f"mart(s) missing from schema {MART_SCHEMA!r} in {path}: "
-                + ", ".join(f"{MART_SCHEMA}.{m}" for m in missing)
-                + " (run `lead-funnel build` first)")
         frames: dict[str, pd.DataFrame] = {}
         for name, columns in COLUMNS.items():
             sql = f"select {', '.join(columns)} from {MART_SCHEMA}.{name}"
