@@ -6,12 +6,13 @@ today. A PostgreSQL or Spark loader would implement the same two methods.
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 from pathlib import Path
 from typing import Protocol
 
-from lead_funnel.generator import TABLES
+from lead_funnel.generator import TABLE_COLUMNS, TABLES
 
 DEFAULT_DATABASE = "lead_funnel.duckdb"
 DEFAULT_SCHEMA = "raw"
@@ -27,12 +28,20 @@ def default_database() -> str:
 
 
 def source_files(data_dir: Path | str, tables: tuple[str, ...] = TABLES) -> dict[str, Path]:
-    """The CSV of every table, checked up front so that nothing is loaded half-way."""
+    """The CSV of every table, checked up front so that nothing is loaded half-way: each file
+    must exist and its header must hold every column of the SPEC §2 contract (extra columns
+    an EL tool adds are kept)."""
     directory = Path(data_dir)
     files = {name: directory / f"{name}.csv" for name in tables}
     missing = [str(path) for path in files.values() if not path.is_file()]
     if missing:
         raise LoaderError("missing raw CSV file(s): " + ", ".join(missing))
+    for name, path in files.items():
+        with path.open(newline="", encoding="utf-8") as handle:
+            header = next(csv.reader(handle), [])
+        absent = [column for column in TABLE_COLUMNS[name] if column not in {h.strip() for h in header}]
+        if absent:
+            raise LoaderError(f"{path}: header lacks column(s) of the raw contract: {', '.join(absent)}")
     return files
 
 

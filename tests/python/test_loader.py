@@ -78,3 +78,17 @@ def test_cli_load_missing_directory_fails_cleanly(tmp_path: Path,
                  str(tmp_path / "x.duckdb")])
     assert code == 1
     assert "missing raw CSV file" in capsys.readouterr().err
+
+
+def test_csv_missing_a_contract_column_is_a_clear_error(small_dataset: Path, tmp_path: Path) -> None:
+    data = tmp_path / "raw"
+    data.mkdir()
+    for table in g.TABLES:
+        (data / f"{table}.csv").write_bytes((small_dataset / f"{table}.csv").read_bytes())
+    events = (data / "engagement_events.csv").read_text(encoding="utf-8").splitlines()
+    events[0] = events[0].replace(",occurred_at", ",happened_at")
+    (data / "engagement_events.csv").write_text("\n".join(events) + "\n", encoding="utf-8")
+    database = tmp_path / "wh.duckdb"
+    with pytest.raises(LoaderError, match="engagement_events.csv: header lacks column.*occurred_at"):
+        load_directory(data, database)
+    assert not database.exists()  # checked before anything is loaded
