@@ -234,3 +234,24 @@ def test_bad_vars_stop_the_run_with_a_message(empty_raw_db: Path, vars_text: str
         built = connection.execute(
             "select count(*) from information_schema.tables where table_schema like 'analytics%'").fetchone()
     assert built == (0,)
+
+
+def test_natively_typed_raw_tables_give_the_same_marts(fixture_db: Path, tmp_path: Path) -> None:
+    """EL tools may land typed columns (TIMESTAMPTZ, BIGINT, BOOLEAN) instead of text: staging
+    casts everything to text first, so the marts are the same as from the all-text load.
+    (Unit tests are excluded here: dbt casts their given rows to the raw tables' types.)"""
+    database = tmp_path / "typed.duckdb"
+    fixture_dir = Path(__file__).resolve().parents[1] / "fixtures" / "raw"
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("create schema raw")
+        for table in ("contacts", "engagement_events", "sales_activities", "opportunities"):
+            connection.execute(f"create table raw.{table} as select * from read_csv(?, header = true)",
+                               [str(fixture_dir / f"{table}.csv")])
+        typed = connection.execute(
+            "select count(*) from information_schema.columns where table_schema = 'raw' "
+            "and data_type <> 'VARCHAR'").fetchone()
+    assert typed is not None and typed[0] >= 5  # the sniffer really typed some columns
+    result = dbt(["build", "--exclude-resource-type", "unit_test"], database, "2024-07-01T00:00:00Z")
+    assert result.returncode == 0, result.stdout[-4000:]
+    for mart in FUNNEL_MARTS[:5]:
+        assert mart_digest(database, mart) == mart_digest(fixture_db, mart), mart
