@@ -1,6 +1,7 @@
 # lead_funnel — two commands do everything on a fresh machine:
 #   make demo   build the funnel on DuckDB from generated sample data, print a summary, validate it
-#   make test   every test: sqlfluff, mypy, dbt build (data + unit tests) on fixtures, pytest
+#   make test   every test: sqlfluff, mypy, dbt build (data + unit tests) on fixtures on DuckDB
+#               and PostgreSQL (started locally by scripts/postgres_up.sh), pytest
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -8,12 +9,22 @@ BIN := $(VENV)/bin
 export DO_NOT_TRACK := 1
 export LEAD_FUNNEL_PROJECT_DIR := $(CURDIR)
 
+# PostgreSQL for the cross-engine tests: a local throwaway server started by
+# scripts/postgres_up.sh, unless LEAD_FUNNEL_PG_HOST points at one you run yourself. The password
+# is drawn once per make run and only ever passed through the environment.
+export LEAD_FUNNEL_PG_USER ?= lead_funnel
+export LEAD_FUNNEL_PG_DATABASE ?= lead_funnel
+ifndef LEAD_FUNNEL_PG_PASSWORD
+LEAD_FUNNEL_PG_PASSWORD := $(shell $(PYTHON) -c 'import secrets; print(secrets.token_hex(12))')
+endif
+export LEAD_FUNNEL_PG_PASSWORD
+
 FIXTURE_DB := $(CURDIR)/target/fixture.duckdb
 FIXTURE_AS_OF := 2024-07-01T00:00:00Z
 DBT := $(BIN)/dbt
 DBT_FLAGS := --project-dir $(CURDIR) --profiles-dir $(CURDIR)/profiles
 
-.PHONY: demo test lint dbt-test pytest venv lock clean
+.PHONY: demo test lint dbt-test dbt-test-postgres postgres-up pytest venv lock clean
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,10 +51,21 @@ dbt-test: venv
 	LEAD_FUNNEL_DUCKDB=$(FIXTURE_DB) $(DBT) build $(DBT_FLAGS) --warn-error \
 		--vars '{as_of: "$(FIXTURE_AS_OF)"}'
 
-pytest: venv
-	LEAD_FUNNEL_FIXTURE_DB=$(FIXTURE_DB) $(BIN)/pytest -q
+postgres-up:
+ifndef LEAD_FUNNEL_PG_HOST
+	bash scripts/postgres_up.sh
+endif
 
-test: lint dbt-test pytest
+# The same build, data tests and unit tests on PostgreSQL.
+dbt-test-postgres: venv postgres-up
+	$(BIN)/lead-funnel load --engine postgres --data tests/fixtures/raw
+	LEAD_FUNNEL_TARGET=postgres $(DBT) build $(DBT_FLAGS) --target-path $(CURDIR)/target/postgres \
+		--warn-error --vars '{as_of: "$(FIXTURE_AS_OF)"}'
+
+pytest: venv postgres-up
+	LEAD_FUNNEL_FIXTURE_DB=$(FIXTURE_DB) LEAD_FUNNEL_FIXTURE_PG=built $(BIN)/pytest -q
+
+test: lint dbt-test dbt-test-postgres pytest
 
 # Regenerate the full lock from the top-level pins of requirements.in.
 lock:

@@ -1,11 +1,15 @@
 {#- Weight of a point earned `age_days` ago: 0.5 ^ (age / score_half_life_days); 1 when the
-    half-life var is null (no decay). -#}
+    half-life var is null (no decay). Past 1000 half-lives the weight (< 1e-301) is taken as 0:
+    PostgreSQL raises on floating-point underflow instead of returning 0. -#}
 {% macro decay_factor(age_days) -%}
     {%- set half_life = var('score_half_life_days', none) -%}
     {%- if half_life is none -%}
         1.0
     {%- else -%}
-        power(0.5, ({{ age_days }}) / {{ half_life }})
+        (case
+            when ({{ age_days }}) / {{ half_life }} > 1000 then 0.0
+            else power(0.5, ({{ age_days }}) / {{ half_life }})
+        end)
     {%- endif -%}
 {%- endmacro %}
 

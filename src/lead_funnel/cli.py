@@ -12,7 +12,7 @@ from lead_funnel import __version__
 from lead_funnel.benchmark import run_benchmark
 from lead_funnel.dbt_runner import DbtError, run_dbt
 from lead_funnel.generator import DEFAULT_AS_OF, GeneratorConfig, generate_to_dir
-from lead_funnel.loader import DEFAULT_SCHEMA, LoaderError, default_database, load_directory
+from lead_funnel.loader import DEFAULT_SCHEMA, ENGINES, LoaderError, default_database, load_directory
 from lead_funnel.summary import SummaryError, summarize
 from lead_funnel.validate import ValidationError, run_validation
 
@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--database", default=None,
                       help="DuckDB file (env LEAD_FUNNEL_DUCKDB, else lead_funnel.duckdb)")
     load.add_argument("--schema", default=DEFAULT_SCHEMA, help="target schema (raw)")
+    load.add_argument("--engine", default="duckdb", choices=ENGINES,
+                      help="warehouse (duckdb; postgres reads LEAD_FUNNEL_PG_* variables)")
 
     build = sub.add_parser("build", help="run `dbt build` on the project")
     build.add_argument("--as-of", default=None, help="ISO timestamp passed as var as_of")
@@ -83,11 +85,11 @@ def _generate(out: str, contacts: int, seed: int, dirty_rate: float, as_of: str)
     return str(manifest["as_of"])
 
 
-def _load(data: str, database: str, schema: str) -> None:
-    counts = load_directory(data, database, schema)
+def _load(data: str, database: str, schema: str, engine: str = "duckdb") -> None:
+    counts = load_directory(data, database, schema, engine)
     for table, n in counts.items():
         print(f"loaded {schema}.{table}: {n:,} rows")
-    print(f"into {database}")
+    print(f"into {database if engine == 'duckdb' else engine}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -96,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "generate":
             _generate(args.out, args.contacts, args.seed, args.dirty_rate, args.as_of)
         elif args.command == "load":
-            _load(args.data, args.database or default_database(), args.schema)
+            _load(args.data, args.database or default_database(), args.schema, args.engine)
         elif args.command == "build":
             run_dbt("build", as_of=args.as_of, select=args.select, database=args.database)
         elif args.command == "summary":

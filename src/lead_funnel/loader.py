@@ -83,10 +83,55 @@ class DuckDBLoader:
         self.connection.close()
 
 
+class PostgresLoader:
+    """Loads into PostgreSQL over the same environment variables as the dbt profile
+    (LEAD_FUNNEL_PG_HOST, _PORT, _USER, _PASSWORD, _DATABASE); every column is text."""
+
+    def __init__(self) -> None:
+        import psycopg2
+
+        env = os.environ
+        try:
+            self.connection = psycopg2.connect(
+                host=env.get("LEAD_FUNNEL_PG_HOST", "localhost"),
+                port=int(env.get("LEAD_FUNNEL_PG_PORT", "5432")),
+                user=env.get("LEAD_FUNNEL_PG_USER", "lead_funnel"),
+                password=env.get("LEAD_FUNNEL_PG_PASSWORD", ""),
+                dbname=env.get("LEAD_FUNNEL_PG_DATABASE", "lead_funnel"),
+            )
+        except psycopg2.Error as exc:
+            raise LoaderError(f"cannot connect to PostgreSQL: {str(exc).strip()}") from exc
+        self.database = "postgres"
+
+    def load_table(self, schema: str, table: str, csv_path: Path) -> int:
+        schema, table = _identifier(schema), _identifier(table)
+        with csv_path.open(newline="", encoding="utf-8") as handle:
+            header = [_identifier(column.strip()) for column in next(csv.reader(handle))]
+        columns = ", ".join(f'"{column}" text' for column in header)
+        with self.connection, self.connection.cursor() as cursor:
+            cursor.execute(f'create schema if not exists "{schema}"')
+            cursor.execute(f'drop table if exists "{schema}"."{table}"')
+            cursor.execute(f'create table "{schema}"."{table}" ({columns})')
+            with csv_path.open(encoding="utf-8") as handle:
+                cursor.copy_expert(
+                    f'copy "{schema}"."{table}" from stdin with (format csv, header true)', handle)
+            cursor.execute(f'select count(*) from "{schema}"."{table}"')
+            row = cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+ENGINES = ("duckdb", "postgres")
+
+
 def make_loader(engine: str, database: str | Path) -> Loader:
     if engine == "duckdb":
         return DuckDBLoader(database)
-    raise LoaderError(f"unsupported engine {engine!r} (available: duckdb)")
+    if engine == "postgres":
+        return PostgresLoader()
+    raise LoaderError(f"unsupported engine {engine!r} (available: {', '.join(ENGINES)})")
 
 
 def load_directory(data_dir: Path | str, database: str | Path | None = None,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Protocol
 
 import duckdb
 import pytest
@@ -50,7 +50,69 @@ def fixture_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def marts(fixture_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def marts_duckdb(fixture_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     connection = duckdb.connect(str(fixture_db), read_only=True)
     yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="session")
+def marts(marts_duckdb: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    return marts_duckdb
+
+
+class Cursor(Protocol):
+    description: Any
+
+    def fetchall(self) -> list[Any]: ...
+
+
+class Marts(Protocol):
+    """What the mart tests need of a connection: execute(sql) -> cursor (DuckDB or PostgreSQL)."""
+
+    def execute(self, sql: str, /) -> Cursor: ...
+
+
+class PostgresMarts:
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    def execute(self, sql: str, /) -> Cursor:
+        cursor = self.connection.cursor()
+        cursor.execute(sql)
+        return cursor
+
+
+@pytest.fixture(scope="session")
+def postgres_marts() -> Iterator[Marts]:
+    """The same fixture built on PostgreSQL (connection from the LEAD_FUNNEL_PG_* variables).
+
+    `make test` starts a local server (scripts/postgres_up.sh), builds the fixture there and sets
+    LEAD_FUNNEL_FIXTURE_PG=built; run alone, pytest builds it here. No server is an error, not a
+    skip.
+    """
+    import psycopg2
+
+    env = os.environ
+    try:
+        connection = psycopg2.connect(
+            host=env.get("LEAD_FUNNEL_PG_HOST", "localhost"), port=int(env.get("LEAD_FUNNEL_PG_PORT", "5432")),
+            user=env.get("LEAD_FUNNEL_PG_USER", "lead_funnel"), password=env.get("LEAD_FUNNEL_PG_PASSWORD", ""),
+            dbname=env.get("LEAD_FUNNEL_PG_DATABASE", "lead_funnel"))
+    except psycopg2.Error as exc:
+        pytest.fail(f"PostgreSQL is not reachable ({str(exc).strip()}): start it with "
+                    "scripts/postgres_up.sh and export the LEAD_FUNNEL_PG_* variables")
+    if env.get("LEAD_FUNNEL_FIXTURE_PG") != "built":
+        load_directory(FIXTURE_DIR, None, "raw", engine="postgres")
+        previous = env.get("LEAD_FUNNEL_TARGET")
+        os.environ["LEAD_FUNNEL_TARGET"] = "postgres"
+        try:
+            run_dbt("build", as_of=FIXTURE_AS_OF)
+        finally:
+            if previous is None:
+                del os.environ["LEAD_FUNNEL_TARGET"]
+            else:
+                os.environ["LEAD_FUNNEL_TARGET"] = previous
+    connection.autocommit = True
+    yield PostgresMarts(connection)
     connection.close()

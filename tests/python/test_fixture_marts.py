@@ -13,10 +13,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import duckdb
 import pytest
 
+from conftest import Marts
+
 AS_OF = datetime(2024, 7, 1)
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def marts(request: pytest.FixtureRequest) -> Marts:
+    """Every expectation holds on both engines: the DuckDB default and PostgreSQL."""
+    if request.param == "duckdb":
+        connection: Marts = request.getfixturevalue("marts_duckdb")
+        return connection
+    postgres: Marts = request.getfixturevalue("postgres_marts")
+    return postgres
 
 
 def decayed(points: float, occurred_at: datetime, half_life_days: float = 30.0) -> float:
@@ -25,29 +36,29 @@ def decayed(points: float, occurred_at: datetime, half_life_days: float = 30.0) 
     return points * 0.5 ** (age_days / half_life_days)
 
 
-def rows(marts: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+def rows(marts: Marts, sql: str) -> list[dict[str, Any]]:
     result = marts.execute(sql)
     names = [column[0] for column in result.description]
     return [dict(zip(names, row)) for row in result.fetchall()]
 
 
-def one(marts: duckdb.DuckDBPyConnection, sql: str) -> dict[str, Any]:
+def one(marts: Marts, sql: str) -> dict[str, Any]:
     found = rows(marts, sql)
     assert len(found) == 1, f"expected one row, got {len(found)}: {sql}"
     return found[0]
 
 
-def stage_row(marts: duckdb.DuckDBPyConnection, contact_id: str) -> dict[str, Any]:
+def stage_row(marts: Marts, contact_id: str) -> dict[str, Any]:
     return one(marts, f"select * from analytics.lead_stages where contact_id = '{contact_id}'")
 
 
-def handoff(marts: duckdb.DuckDBPyConnection, handoff_id: str) -> dict[str, Any]:
+def handoff(marts: Marts, handoff_id: str) -> dict[str, Any]:
     return one(marts, f"select * from analytics.lead_handoffs where handoff_id = '{handoff_id}'")
 
 
 # --- staging -------------------------------------------------------------------------------
 
-def test_quarantine_has_every_bad_row_with_its_first_reason(marts: duckdb.DuckDBPyConnection) -> None:
+def test_quarantine_has_every_bad_row_with_its_first_reason(marts: Marts) -> None:
     found = {
         (r["source_table"], r["record_key"], r["quarantine_reason"])
         for r in rows(marts, "select * from analytics.dq_quarantined_rows")
@@ -73,7 +84,7 @@ def test_quarantine_has_every_bad_row_with_its_first_reason(marts: duckdb.DuckDB
     }
 
 
-def test_reconciliation_counts(marts: duckdb.DuckDBPyConnection) -> None:
+def test_reconciliation_counts(marts: Marts) -> None:
     # raw = staged + folded + quarantined, counted row by row from the fixture CSVs.
     got = {
         r["source_table"]: (r["raw_rows"], r["staged_rows"], r["folded_duplicate_rows"], r["quarantined_rows"])
@@ -87,7 +98,7 @@ def test_reconciliation_counts(marts: duckdb.DuckDBPyConnection) -> None:
     }
 
 
-def test_latest_good_version_offset_and_cleaning(marts: duckdb.DuckDBPyConnection) -> None:
+def test_latest_good_version_offset_and_cleaning(marts: Marts) -> None:
     # C011's newer version is malformed, so the older one stays; its created_at
     # '2024-03-10T10:00:00+02:00' is 08:00 UTC; e-mail and source are trimmed and lower-cased.
     row = stage_row(marts, "C011")
@@ -101,13 +112,13 @@ def test_latest_good_version_offset_and_cleaning(marts: duckdb.DuckDBPyConnectio
     assert row["engagement_score"] == pytest.approx(11 * 0.5 ** (1 / 30), rel=1e-9)
 
 
-def test_deleted_contact_leaves_the_marts(marts: duckdb.DuckDBPyConnection) -> None:
+def test_deleted_contact_leaves_the_marts(marts: Marts) -> None:
     for mart in ("lead_stages", "lead_handoffs", "lead_stage_transitions"):
         assert rows(marts, f"select * from analytics.{mart} where contact_id = 'C010'") == []
     assert one(marts, "select count(*) as n from analytics.lead_stages")["n"] == 12
 
 
-def test_unknown_event_types_are_counted(marts: duckdb.DuckDBPyConnection) -> None:
+def test_unknown_event_types_are_counted(marts: Marts) -> None:
     assert rows(marts, "select event_type, event_count, contact_count from analytics.dq_unknown_event_types") == [
         {"event_type": "chat_started", "event_count": 1, "contact_count": 1}
     ]
@@ -115,7 +126,7 @@ def test_unknown_event_types_are_counted(marts: duckdb.DuckDBPyConnection) -> No
 
 # --- handoffs ------------------------------------------------------------------------------
 
-def test_acceptance_through_qualification_with_three_of_four_bant(marts: duckdb.DuckDBPyConnection) -> None:
+def test_acceptance_through_qualification_with_three_of_four_bant(marts: Marts) -> None:
     # C001: demo request 05-01 10:00 -> MQL (5 + 40 = 45 < 100: hand_raiser);
     # qualification 05-01 20:00 with budget, authority, need = 3 of 4 -> accepted and SQL at once.
     row = handoff(marts, "C001-1")
@@ -131,7 +142,7 @@ def test_acceptance_through_qualification_with_three_of_four_bant(marts: duckdb.
     assert stage_row(marts, "C001")["current_stage"] == "sql"
 
 
-def test_two_of_four_bant_is_not_sql(marts: duckdb.DuckDBPyConnection) -> None:
+def test_two_of_four_bant_is_not_sql(marts: Marts) -> None:
     # C002: accepted after exactly 24 h (within the SLA, <=); qualification with 2 of 4 BANT.
     row = handoff(marts, "C002-1")
     assert row["outcome"] == "accepted"
@@ -144,7 +155,7 @@ def test_two_of_four_bant_is_not_sql(marts: duckdb.DuckDBPyConnection) -> None:
     assert stages["sql_at"] is None
 
 
-def test_rejection_recycles_and_re_mql_is_a_second_handoff(marts: duckdb.DuckDBPyConnection) -> None:
+def test_rejection_recycles_and_re_mql_is_a_second_handoff(marts: Marts) -> None:
     # C003: MQL 03-01 10:00, rejected 03-02 10:00 (bad_timing) -> cycle 2; demo request 05-01
     # 10:00 re-MQLs with engagement reset (score 5 + 40 = 45), still pending at as_of.
     first, second = handoff(marts, "C003-1"), handoff(marts, "C003-2")
@@ -164,7 +175,7 @@ def test_rejection_recycles_and_re_mql_is_a_second_handoff(marts: duckdb.DuckDBP
     assert stages["engagement_score"] == pytest.approx(decayed(40, datetime(2024, 5, 1, 10)), rel=1e-9)
 
 
-def test_re_mql_counts_twice_in_daily_volume(marts: duckdb.DuckDBPyConnection) -> None:
+def test_re_mql_counts_twice_in_daily_volume(marts: Marts) -> None:
     # organic_search MQL entries: C003 on 03-01 and 05-01, C008 on 05-01, C015 on 04-01,
     # C012 on 02-01, C005 on 06-29, C004 on 06-30.
     got = {
@@ -176,7 +187,7 @@ def test_re_mql_counts_twice_in_daily_volume(marts: duckdb.DuckDBPyConnection) -
                    ("2024-05-01", 2, 2), ("2024-06-29", 1, 1), ("2024-06-30", 1, 1)}
 
 
-def test_pending_handoffs_inside_and_past_the_sla(marts: duckdb.DuckDBPyConnection) -> None:
+def test_pending_handoffs_inside_and_past_the_sla(marts: Marts) -> None:
     inside, past = handoff(marts, "C004-1"), handoff(marts, "C005-1")
     assert inside["outcome"] == past["outcome"] == "pending"
     assert inside["within_sla"] is None  # MQL 12 h before as_of
@@ -184,7 +195,7 @@ def test_pending_handoffs_inside_and_past_the_sla(marts: duckdb.DuckDBPyConnecti
     assert inside["response_hours"] is None and past["responded_at"] is None
 
 
-def test_score_threshold_crossed_by_two_events_at_one_instant(marts: duckdb.DuckDBPyConnection) -> None:
+def test_score_threshold_crossed_by_two_events_at_one_instant(marts: Marts) -> None:
     # C012: fit = VP (+20) + software (+10) + US (+5) + 500 employees (+15) + business (+5) = 55;
     # webinar_attended (15) and trial_signup (30) both at 02-01 10:00: 55 + 45 = 100 >= 100.
     row = handoff(marts, "C012-1")
@@ -202,7 +213,7 @@ def test_score_threshold_crossed_by_two_events_at_one_instant(marts: duckdb.Duck
 
 # --- stages --------------------------------------------------------------------------------
 
-def test_skipped_stages_are_inferred(marts: duckdb.DuckDBPyConnection) -> None:
+def test_skipped_stages_are_inferred(marts: Marts) -> None:
     # C006: an open deal on 03-01 and nothing else: mql, sal and sql take the deal's time.
     stages = stage_row(marts, "C006")
     assert stages["current_stage"] == "opportunity"
@@ -212,14 +223,14 @@ def test_skipped_stages_are_inferred(marts: duckdb.DuckDBPyConnection) -> None:
     assert (stages["mql_count"], stages["first_mql_reason"], stages["fit_score"]) == (0, None, 10.0)
 
 
-def test_all_lost_contact_is_recycled(marts: duckdb.DuckDBPyConnection) -> None:
+def test_all_lost_contact_is_recycled(marts: Marts) -> None:
     stages = stage_row(marts, "C007")
     assert stages["current_stage"] == "recycled"
     assert stages["current_stage_entered_at"] == datetime(2024, 4, 1)  # the lost deal's close
     assert stages["customer_at"] is None
 
 
-def test_open_opportunity_wins_over_a_newer_mql(marts: duckdb.DuckDBPyConnection) -> None:
+def test_open_opportunity_wins_over_a_newer_mql(marts: Marts) -> None:
     # C008: deal opened 03-01 whose newest version closes 08-01 (after as_of: still open);
     # demo request 05-01 is a newer MQL, but rule 3 comes first.
     stages = stage_row(marts, "C008")
@@ -230,7 +241,7 @@ def test_open_opportunity_wins_over_a_newer_mql(marts: duckdb.DuckDBPyConnection
     assert handoff(marts, "C008-1")["mql_at"] == datetime(2024, 5, 1, 10)
 
 
-def test_disqualified_is_terminal(marts: duckdb.DuckDBPyConnection) -> None:
+def test_disqualified_is_terminal(marts: Marts) -> None:
     stages = stage_row(marts, "C015")
     assert stages["current_stage"] == "disqualified"
     assert stages["current_stage_entered_at"] == datetime(2024, 4, 2, 10)
@@ -238,7 +249,7 @@ def test_disqualified_is_terminal(marts: duckdb.DuckDBPyConnection) -> None:
     assert stages["owner_id"] == "rep_04"
 
 
-def test_transitions_of_a_recycled_contact(marts: duckdb.DuckDBPyConnection) -> None:
+def test_transitions_of_a_recycled_contact(marts: Marts) -> None:
     got = rows(marts, "select from_stage, to_stage, transitioned_at, cycle_number, hours_in_from_stage "
                       "from analytics.lead_stage_transitions where contact_id = 'C003' order by transition_number")
     assert got == [
@@ -255,14 +266,14 @@ def test_transitions_of_a_recycled_contact(marts: duckdb.DuckDBPyConnection) -> 
 
 # --- conversion ----------------------------------------------------------------------------
 
-def test_cohort_with_zero_mqls_has_null_mql_to_sal_rate(marts: duckdb.DuckDBPyConnection) -> None:
+def test_cohort_with_zero_mqls_has_null_mql_to_sal_rate(marts: Marts) -> None:
     row = one(marts, "select * from analytics.funnel_conversion "
                      "where cohort_month = date '2024-01-01' and lead_source = 'partner'")
     assert (row["leads"], row["mqls"], row["lead_to_mql_rate"], row["mql_to_sal_rate"]) == (1, 0, 0.0, None)
     assert row["median_days_lead_to_mql"] is None
 
 
-def test_cohort_rates_and_medians(marts: duckdb.DuckDBPyConnection) -> None:
+def test_cohort_rates_and_medians(marts: Marts) -> None:
     # April paid_search: C001 and C002, both created 04-01 00:00, MQL 05-01 10:00 (30 d 10 h);
     # SAL after 10 h and 24 h (median 17 h); one SQL; no deal.
     row = one(marts, "select * from analytics.funnel_conversion "
