@@ -1,13 +1,15 @@
 # lead_funnel — two commands do everything on a fresh machine:
 #   make demo   build the funnel on DuckDB from generated sample data, print a summary, validate it
-#   make test   every test: sqlfluff, mypy, dbt build (data + unit tests) on fixtures on DuckDB
-#               and PostgreSQL (started locally by scripts/postgres_up.sh), pytest
+#   make test   every test: sqlfluff, mypy, dbt build (data + unit tests) on fixtures on DuckDB,
+#               PostgreSQL (started locally by scripts/postgres_up.sh) and Spark, pytest
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export DO_NOT_TRACK := 1
 export LEAD_FUNNEL_PROJECT_DIR := $(CURDIR)
+# The local Spark session binds to loopback only.
+export SPARK_LOCAL_IP := 127.0.0.1
 
 # PostgreSQL for the cross-engine tests: a local throwaway server started by
 # scripts/postgres_up.sh, unless LEAD_FUNNEL_PG_HOST points at one you run yourself. The password
@@ -24,7 +26,7 @@ FIXTURE_AS_OF := 2024-07-01T00:00:00Z
 DBT := $(BIN)/dbt
 DBT_FLAGS := --project-dir $(CURDIR) --profiles-dir $(CURDIR)/profiles
 
-.PHONY: demo test lint dbt-test dbt-test-postgres postgres-up pytest venv lock clean
+.PHONY: demo test lint dbt-test dbt-test-postgres dbt-test-spark postgres-up pytest venv lock clean
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,10 +64,19 @@ dbt-test-postgres: venv postgres-up
 	LEAD_FUNNEL_TARGET=postgres $(DBT) build $(DBT_FLAGS) --target-path $(CURDIR)/target/postgres \
 		--warn-error --vars '{as_of: "$(FIXTURE_AS_OF)"}'
 
-pytest: venv postgres-up
-	LEAD_FUNNEL_FIXTURE_DB=$(FIXTURE_DB) LEAD_FUNNEL_FIXTURE_PG=built $(BIN)/pytest -q
+# The same build, data tests and unit tests on a local Spark session (pyspark, Java 17); its
+# catalog lives in ./spark-warehouse and ./metastore_db, made afresh.
+dbt-test-spark: venv
+	rm -rf spark-warehouse metastore_db derby.log
+	$(BIN)/lead-funnel load --engine spark --data tests/fixtures/raw
+	LEAD_FUNNEL_TARGET=spark $(DBT) build $(DBT_FLAGS) --target-path $(CURDIR)/target/spark \
+		--warn-error --vars '{as_of: "$(FIXTURE_AS_OF)"}'
 
-test: lint dbt-test dbt-test-postgres pytest
+pytest: venv postgres-up
+	LEAD_FUNNEL_FIXTURE_DB=$(FIXTURE_DB) LEAD_FUNNEL_FIXTURE_PG=built LEAD_FUNNEL_FIXTURE_SPARK=built \
+		$(BIN)/pytest -q
+
+test: lint dbt-test dbt-test-postgres dbt-test-spark pytest
 
 # Regenerate the full lock from the top-level pins of requirements.in.
 lock:
@@ -75,4 +86,4 @@ lock:
 	 /tmp/lead_funnel_lock/bin/pip freeze) > requirements.txt
 
 clean:
-	rm -rf target logs $(VENV) lead_funnel.duckdb data
+	rm -rf target logs $(VENV) lead_funnel.duckdb data spark-warehouse metastore_db derby.log

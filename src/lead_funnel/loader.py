@@ -10,7 +10,7 @@ import csv
 import os
 import re
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from lead_funnel.generator import TABLE_COLUMNS, TABLES
 
@@ -123,7 +123,38 @@ class PostgresLoader:
         self.connection.close()
 
 
-ENGINES = ("duckdb", "postgres")
+class SparkLoader:
+    """Loads into the local Spark catalog the dbt profile's session uses (./spark-warehouse with
+    the metastore in ./metastore_db, both relative to the project directory, the current
+    directory); every column is a string. The metastore is single-process: run it before dbt."""
+
+    def __init__(self) -> None:
+        self.session = spark_session()
+        self.database = "spark"
+
+    def load_table(self, schema: str, table: str, csv_path: Path) -> int:
+        schema, table = _identifier(schema), _identifier(table)
+        self.session.sql(f"create database if not exists {schema}")
+        frame = (self.session.read.option("header", True).option("inferSchema", False)
+                 .option("escape", '"').option("multiLine", True).csv(str(csv_path.resolve())))
+        frame.write.mode("overwrite").saveAsTable(f"{schema}.{table}")
+        return int(self.session.table(f"{schema}.{table}").count())
+
+    def close(self) -> None:
+        self.session.stop()
+
+
+def spark_session() -> Any:
+    """The local Spark session, configured as the dbt profile's (`method: session`)."""
+    from pyspark.sql import SparkSession
+
+    return (SparkSession.builder.appName("lead_funnel").enableHiveSupport()
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1")
+            .getOrCreate())
+
+
+ENGINES = ("duckdb", "postgres", "spark")
 
 
 def make_loader(engine: str, database: str | Path) -> Loader:
@@ -131,6 +162,8 @@ def make_loader(engine: str, database: str | Path) -> Loader:
         return DuckDBLoader(database)
     if engine == "postgres":
         return PostgresLoader()
+    if engine == "spark":
+        return SparkLoader()
     raise LoaderError(f"unsupported engine {engine!r} (available: {', '.join(ENGINES)})")
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from lead_funnel.dbt_runner import run_dbt
 from lead_funnel.generator import GeneratorConfig, generate_to_dir
-from lead_funnel.loader import load_directory
+from lead_funnel.loader import load_directory, spark_session
 
 SMALL = GeneratorConfig(contacts=2_000, seed=7, dirty_rate=0.05, as_of="2025-06-30T12:00:00Z")
 
@@ -61,6 +61,20 @@ def marts(marts_duckdb: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return marts_duckdb
 
 
+def build_fixture_on(engine: str) -> None:
+    """Load the raw fixture into `engine` and build the project there (profile output `engine`)."""
+    load_directory(FIXTURE_DIR, None, "raw", engine=engine)
+    previous = os.environ.get("LEAD_FUNNEL_TARGET")
+    os.environ["LEAD_FUNNEL_TARGET"] = engine
+    try:
+        run_dbt("build", as_of=FIXTURE_AS_OF)
+    finally:
+        if previous is None:
+            del os.environ["LEAD_FUNNEL_TARGET"]
+        else:
+            os.environ["LEAD_FUNNEL_TARGET"] = previous
+
+
 class Cursor(Protocol):
     description: Any
 
@@ -103,16 +117,43 @@ def postgres_marts() -> Iterator[Marts]:
         pytest.fail(f"PostgreSQL is not reachable ({str(exc).strip()}): start it with "
                     "scripts/postgres_up.sh and export the LEAD_FUNNEL_PG_* variables")
     if env.get("LEAD_FUNNEL_FIXTURE_PG") != "built":
-        load_directory(FIXTURE_DIR, None, "raw", engine="postgres")
-        previous = env.get("LEAD_FUNNEL_TARGET")
-        os.environ["LEAD_FUNNEL_TARGET"] = "postgres"
-        try:
-            run_dbt("build", as_of=FIXTURE_AS_OF)
-        finally:
-            if previous is None:
-                del os.environ["LEAD_FUNNEL_TARGET"]
-            else:
-                os.environ["LEAD_FUNNEL_TARGET"] = previous
+        build_fixture_on("postgres")
     connection.autocommit = True
     yield PostgresMarts(connection)
     connection.close()
+
+
+class SparkCursor:
+    def __init__(self, frame: Any) -> None:
+        self.description = [(name,) for name in frame.columns]
+        self._rows = [tuple(row) for row in frame.collect()]
+
+    def fetchall(self) -> list[Any]:
+        return self._rows
+
+
+class SparkMarts:
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    def execute(self, sql: str, /) -> Cursor:
+        return SparkCursor(self.session.sql(sql))
+
+
+@pytest.fixture(scope="session")
+def spark_marts() -> Iterator[Marts]:
+    """The same fixture built on Spark (a local session, as the dbt profile's `spark` output).
+
+    `make test` builds it (dbt-test-spark) and sets LEAD_FUNNEL_FIXTURE_SPARK=built; run alone,
+    pytest loads and builds it here. Timestamps come back as naive UTC: the session and this
+    process both run in UTC.
+    """
+    import time
+
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    if os.environ.get("LEAD_FUNNEL_FIXTURE_SPARK") != "built":
+        build_fixture_on("spark")
+    session = spark_session()
+    yield SparkMarts(session)
+    session.stop()

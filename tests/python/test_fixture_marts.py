@@ -20,14 +20,12 @@ from conftest import Marts
 AS_OF = datetime(2024, 7, 1)
 
 
-@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+@pytest.fixture(scope="module", params=["duckdb", "postgres", "spark"])
 def marts(request: pytest.FixtureRequest) -> Marts:
-    """Every expectation holds on both engines: the DuckDB default and PostgreSQL."""
-    if request.param == "duckdb":
-        connection: Marts = request.getfixturevalue("marts_duckdb")
-        return connection
-    postgres: Marts = request.getfixturevalue("postgres_marts")
-    return postgres
+    """Every expectation holds on the three engines: the DuckDB default, PostgreSQL and Spark."""
+    fixture_name = {"duckdb": "marts_duckdb", "postgres": "postgres_marts", "spark": "spark_marts"}
+    connection: Marts = request.getfixturevalue(fixture_name[request.param])
+    return connection
 
 
 def decayed(points: float, occurred_at: datetime, half_life_days: float = 30.0) -> float:

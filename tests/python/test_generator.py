@@ -5,7 +5,7 @@ implementation of the SPEC §3 row checks and version folding."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +32,20 @@ def read(directory: Path, table: str) -> pd.DataFrame:
                        na_filter=False)
 
 
+def _parse_iso(text: str) -> datetime | None:
+    """SPEC §2 reading, independent of the code under test and of the pandas version: ISO-8601
+    text, an offset converted to UTC, none taken as UTC; anything else is unparseable."""
+    try:
+        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
 def ts(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values.str.strip(), format="ISO8601", utc=True, errors="coerce")
+    return pd.to_datetime(values.map(_parse_iso), utc=True)
 
 
 def boolean(values: pd.Series) -> pd.Series:
