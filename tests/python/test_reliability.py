@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from lead_funnel.dbt_runner import build_command, dbt_env, project_dir
+from lead_funnel.dbt_runner import build_command, dbt_env, dbt_executable, project_dir
 from lead_funnel.generator import GeneratorConfig, generate_to_dir, normalise_as_of
 from lead_funnel.loader import load_directory
 
@@ -255,3 +255,18 @@ def test_natively_typed_raw_tables_give_the_same_marts(fixture_db: Path, tmp_pat
     assert result.returncode == 0, result.stdout[-4000:]
     for mart in FUNNEL_MARTS[:5]:
         assert mart_digest(database, mart) == mart_digest(fixture_db, mart), mart
+
+
+def test_source_freshness_flags_stale_raw_tables(fixture_db: Path) -> None:
+    """The fixture was loaded with _loaded_at in 2024: every raw table is far past the 74 h
+    error threshold, so `dbt source freshness` reports them stale and exits non-zero."""
+    root = project_dir()
+    argv = [dbt_executable(), "source", "freshness", "--project-dir", str(root),
+            "--profiles-dir", str(root / "profiles")]
+    result = subprocess.run(argv, env=dbt_env(database=fixture_db), capture_output=True, text=True,
+                            check=False, cwd=root)
+    assert result.returncode != 0
+    stale = [line for line in result.stdout.splitlines() if "ERROR STALE" in line]
+    assert len(stale) == 4, result.stdout[-3000:]
+    assert all(any(table in line for line in stale)
+               for table in ("contacts", "engagement_events", "sales_activities", "opportunities"))
