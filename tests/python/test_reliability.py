@@ -257,13 +257,16 @@ def test_natively_typed_raw_tables_give_the_same_marts(fixture_db: Path, tmp_pat
         assert mart_digest(database, mart) == mart_digest(fixture_db, mart), mart
 
 
-def test_source_freshness_flags_stale_raw_tables(fixture_db: Path) -> None:
+def test_source_freshness_flags_stale_raw_tables(fixture_db: Path, tmp_path: Path) -> None:
     """The fixture was loaded with _loaded_at in 2024: every raw table is far past the 74 h
-    error threshold, so `dbt source freshness` reports them stale and exits non-zero."""
+    error threshold, so `dbt source freshness` reports them stale and exits non-zero. (It runs
+    on a copy: other tests hold the fixture file open read-only, and dbt opens it read-write.)"""
+    database = tmp_path / "freshness.duckdb"
+    shutil.copy(fixture_db, database)
     root = project_dir()
     argv = [dbt_executable(), "source", "freshness", "--project-dir", str(root),
             "--profiles-dir", str(root / "profiles")]
-    result = subprocess.run(argv, env=dbt_env(database=fixture_db), capture_output=True, text=True,
+    result = subprocess.run(argv, env=dbt_env(database=database), capture_output=True, text=True,
                             check=False, cwd=root)
     assert result.returncode != 0
     stale = [line for line in result.stdout.splitlines() if "ERROR STALE" in line]
