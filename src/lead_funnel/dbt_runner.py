@@ -36,7 +36,8 @@ def build_command(command: str = "build", as_of: str | None = None,
                   select: Sequence[str] = (), extra_args: Sequence[str] = (),
                   project: Path | None = None, executable: str | None = None) -> list[str]:
     root = project if project is not None else project_dir()
-    argv = [executable or dbt_executable(), command,
+    # A command may be several words ("source freshness"): the flags go after all of them.
+    argv = [executable or dbt_executable(), *command.split(),
             "--project-dir", str(root), "--profiles-dir", str(root / "profiles")]
     if as_of is not None:
         argv += ["--vars", json.dumps({"as_of": as_of})]

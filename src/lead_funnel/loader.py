@@ -88,19 +88,7 @@ class PostgresLoader:
     (LEAD_FUNNEL_PG_HOST, _PORT, _USER, _PASSWORD, _DATABASE); every column is text."""
 
     def __init__(self) -> None:
-        import psycopg2
-
-        env = os.environ
-        try:
-            self.connection = psycopg2.connect(
-                host=env.get("LEAD_FUNNEL_PG_HOST", "localhost"),
-                port=int(env.get("LEAD_FUNNEL_PG_PORT", "5432")),
-                user=env.get("LEAD_FUNNEL_PG_USER", "lead_funnel"),
-                password=env.get("LEAD_FUNNEL_PG_PASSWORD", ""),
-                dbname=env.get("LEAD_FUNNEL_PG_DATABASE", "lead_funnel"),
-            )
-        except psycopg2.Error as exc:
-            raise LoaderError(f"cannot connect to PostgreSQL: {str(exc).strip()}") from exc
+        self.connection = postgres_connection()
         self.database = "postgres"
 
     def load_table(self, schema: str, table: str, csv_path: Path) -> int:
@@ -142,6 +130,24 @@ class SparkLoader:
 
     def close(self) -> None:
         self.session.stop()
+
+
+def postgres_connection() -> Any:
+    """A psycopg2 connection from the same LEAD_FUNNEL_PG_* variables (and defaults) as the dbt
+    profile's `postgres` output; LoaderError with a one-line reason when it cannot connect."""
+    import psycopg2
+
+    env = os.environ
+    try:
+        return psycopg2.connect(
+            host=env.get("LEAD_FUNNEL_PG_HOST", "localhost"),
+            port=int(env.get("LEAD_FUNNEL_PG_PORT", "5432")),
+            user=env.get("LEAD_FUNNEL_PG_USER", "lead_funnel"),
+            password=env.get("LEAD_FUNNEL_PG_PASSWORD", ""),
+            dbname=env.get("LEAD_FUNNEL_PG_DATABASE", "lead_funnel"),
+        )
+    except psycopg2.Error as exc:
+        raise LoaderError(f"cannot connect to PostgreSQL: {str(exc).strip()}") from exc
 
 
 def spark_session() -> Any:

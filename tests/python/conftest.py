@@ -10,7 +10,7 @@ import pytest
 
 from lead_funnel.dbt_runner import run_dbt
 from lead_funnel.generator import GeneratorConfig, generate_to_dir
-from lead_funnel.loader import load_directory, spark_session
+from lead_funnel.loader import LoaderError, load_directory, postgres_connection, spark_session
 
 SMALL = GeneratorConfig(contacts=2_000, seed=7, dirty_rate=0.05, as_of="2025-06-30T12:00:00Z")
 
@@ -105,18 +105,12 @@ def postgres_marts() -> Iterator[Marts]:
     LEAD_FUNNEL_FIXTURE_PG=built; run alone, pytest builds it here. No server is an error, not a
     skip.
     """
-    import psycopg2
-
-    env = os.environ
     try:
-        connection = psycopg2.connect(
-            host=env.get("LEAD_FUNNEL_PG_HOST", "localhost"), port=int(env.get("LEAD_FUNNEL_PG_PORT", "5432")),
-            user=env.get("LEAD_FUNNEL_PG_USER", "lead_funnel"), password=env.get("LEAD_FUNNEL_PG_PASSWORD", ""),
-            dbname=env.get("LEAD_FUNNEL_PG_DATABASE", "lead_funnel"))
-    except psycopg2.Error as exc:
-        pytest.fail(f"PostgreSQL is not reachable ({str(exc).strip()}): start it with "
-                    "scripts/postgres_up.sh and export the LEAD_FUNNEL_PG_* variables")
-    if env.get("LEAD_FUNNEL_FIXTURE_PG") != "built":
+        connection = postgres_connection()
+    except LoaderError as exc:
+        pytest.fail(f"{exc}: start it with scripts/postgres_up.sh and export the LEAD_FUNNEL_PG_* "
+                    "variables")
+    if os.environ.get("LEAD_FUNNEL_FIXTURE_PG") != "built":
         build_fixture_on("postgres")
     connection.autocommit = True
     yield PostgresMarts(connection)

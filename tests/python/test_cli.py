@@ -30,6 +30,12 @@ def test_dbt_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert json.loads(argv[argv.index("--vars") + 1]) == {"as_of": "2025-12-31T00:00:00Z"}
 
 
+def test_dbt_subcommand_words_come_before_the_flags(tmp_path: Path) -> None:
+    argv = build_command("source freshness", project=tmp_path, executable="dbt")
+    assert argv[:3] == ["dbt", "source", "freshness"]
+    assert argv[3:] == ["--project-dir", str(tmp_path), "--profiles-dir", str(tmp_path / "profiles")]
+
+
 def test_dbt_command_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LEAD_FUNNEL_PROJECT_DIR", raising=False)
     monkeypatch.chdir(tmp_path)

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from lead_funnel.dbt_runner import build_command, dbt_env, dbt_executable, project_dir
+from lead_funnel.dbt_runner import build_command, dbt_env, project_dir
 from lead_funnel.generator import GeneratorConfig, generate_to_dir, normalise_as_of
 from lead_funnel.loader import load_directory
 
@@ -263,11 +263,7 @@ def test_source_freshness_flags_stale_raw_tables(fixture_db: Path, tmp_path: Pat
     on a copy: other tests hold the fixture file open read-only, and dbt opens it read-write.)"""
     database = tmp_path / "freshness.duckdb"
     shutil.copy(fixture_db, database)
-    root = project_dir()
-    argv = [dbt_executable(), "source", "freshness", "--project-dir", str(root),
-            "--profiles-dir", str(root / "profiles")]
-    result = subprocess.run(argv, env=dbt_env(database=database), capture_output=True, text=True,
-                            check=False, cwd=root)
+    result = dbt(["source freshness"], database, None)
     assert result.returncode != 0
     stale = [line for line in result.stdout.splitlines() if "ERROR STALE" in line]
     assert len(stale) == 4, result.stdout[-3000:]
