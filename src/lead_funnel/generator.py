@@ -28,6 +28,16 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lead_funnel.contract import (
+    ACTIVITY_TYPES,
+    APPLICABLE_REASONS,
+    KNOWN_EVENT_TYPES,
+    LEAD_SOURCES,
+    REJECTION_REASONS,
+    TABLE_COLUMNS,
+    TABLES,
+)
+
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
@@ -36,52 +46,10 @@ HOUR = 3_600
 
 DEFAULT_AS_OF = "2025-12-31T00:00:00Z"
 
-TABLE_COLUMNS: dict[str, list[str]] = {
-    "contacts": [
-        "contact_id", "email", "job_title", "company_name", "industry", "country_code",
-        "lead_source", "employee_count", "created_at", "updated_at", "is_deleted", "_loaded_at",
-    ],
-    "engagement_events": [
-        "event_id", "contact_id", "event_type", "page_url", "campaign_id", "occurred_at",
-        "_loaded_at",
-    ],
-    "sales_activities": [
-        "activity_id", "contact_id", "owner_id", "activity_type", "rejection_reason",
-        "budget_confirmed", "authority_confirmed", "need_confirmed", "timeline_confirmed",
-        "occurred_at", "_loaded_at",
-    ],
-    "opportunities": [
-        "opportunity_id", "contact_id", "created_at", "closed_at", "updated_at", "_loaded_at",
-        "stage_name", "amount", "is_closed", "is_won",
-    ],
-}
-TABLES: tuple[str, ...] = tuple(TABLE_COLUMNS)
-
-QUARANTINE_REASONS: tuple[str, ...] = (
-    "missing_key", "missing_timestamp", "unparseable_timestamp", "after_as_of",
-    "orphan_contact_id", "unknown_activity_type", "won_not_closed", "negative_amount",
-)
-APPLICABLE_REASONS: dict[str, tuple[str, ...]] = {
-    "contacts": ("missing_key", "missing_timestamp", "unparseable_timestamp", "after_as_of"),
-    "engagement_events": (
-        "missing_key", "missing_timestamp", "unparseable_timestamp", "after_as_of",
-        "orphan_contact_id",
-    ),
-    "sales_activities": (
-        "missing_key", "missing_timestamp", "unparseable_timestamp", "after_as_of",
-        "orphan_contact_id", "unknown_activity_type",
-    ),
-    "opportunities": (
-        "missing_key", "missing_timestamp", "unparseable_timestamp", "after_as_of",
-        "orphan_contact_id", "won_not_closed", "negative_amount",
-    ),
-}
-
 # --------------------------------------------------------------------------------------
-# Vocabularies
+# Vocabularies (those of the spec, e.g. lead sources and event types, are in
+# lead_funnel.contract; these are the generator's own)
 # --------------------------------------------------------------------------------------
-LEAD_SOURCES = ["organic_search", "paid_search", "social", "email", "referral", "direct",
-                "events", "partner", "other"]
 LEAD_SOURCE_P = [0.26, 0.20, 0.11, 0.09, 0.08, 0.10, 0.07, 0.05, 0.04]
 INDUSTRIES = ["software", "financial services", "healthcare", "manufacturing", "retail",
               "education", "government", "media", "telecommunications", "logistics",
@@ -119,15 +87,11 @@ COMPANY_LEGAL = ["", " Inc", " Ltd", " GmbH", " LLC", " BV", " SA"]
 PERSONAL_DOMAINS = ["gmail.com", "yahoo.com", "hotmail.com", "outlook.com"]
 PERSONAL_DOMAIN_P = [0.55, 0.15, 0.15, 0.15]
 
-KNOWN_EVENT_TYPES = ["email_open", "email_click", "page_view", "content_download",
-                     "webinar_registration", "webinar_attended", "form_submission",
-                     "demo_request", "contact_sales", "trial_signup", "product_key_action",
-                     "newsletter_subscribe", "social_follow", "unsubscribe", "email_bounce"]
 # Background mix of everyday events (hand-raisers are placed separately, on few contacts).
 BACKGROUND_EVENT_P = [0.30, 0.10, 0.30, 0.05, 0.03, 0.02, 0.03, 0.0, 0.0, 0.01, 0.03,
                       0.03, 0.03, 0.01, 0.01]
 UNKNOWN_EVENT_TYPES = ["chat_started", "g2_review_view", "intent_signal", "podcast_listen"]
-EVENT_TYPES = KNOWN_EVENT_TYPES + UNKNOWN_EVENT_TYPES
+EVENT_TYPES = [*KNOWN_EVENT_TYPES, *UNKNOWN_EVENT_TYPES]
 EV_PAGE_VIEW = KNOWN_EVENT_TYPES.index("page_view")
 EV_FORM = KNOWN_EVENT_TYPES.index("form_submission")
 EV_DEMO = KNOWN_EVENT_TYPES.index("demo_request")
@@ -152,11 +116,9 @@ FORM_URLS = ["https://www.example.com/contact", "https://www.example.com/demo",
              "https://www.example.com/ebook/state-of-demand-gen",
              "https://www.example.com/webinar/signup"]
 
-ACTIVITY_TYPES = ["sales_accepted", "sales_rejected", "qualification", "disqualified", "call",
-                  "meeting", "email"]
-ACT_ACCEPTED, ACT_REJECTED, ACT_QUAL, ACT_DISQ, ACT_CALL, ACT_MEETING, ACT_EMAIL = range(7)
-REJECTION_REASONS = ["bad_fit", "no_budget", "no_authority", "not_reachable", "bad_timing",
-                     "duplicate", "competitor", "other"]
+ACT_ACCEPTED, ACT_REJECTED, ACT_QUAL, ACT_DISQ, ACT_CALL, ACT_MEETING, ACT_EMAIL = (
+    ACTIVITY_TYPES.index(t) for t in ("sales_accepted", "sales_rejected", "qualification",
+                                      "disqualified", "call", "meeting", "email"))
 UNKNOWN_ACTIVITY_TYPES = ["lunch", "linkedin_message", "gift_sent", "Lunch ", "note"]
 N_REPS = 12
 
@@ -167,6 +129,13 @@ BAD_TIMESTAMPS = ["not a date", "2025-13-45 25:61:00", "2024-02-30 10:00:00", "u
 
 OFFSETS = ["+01:00", "+02:00", "-05:00", "+05:30", "-08:00", "+09:00", "-03:00"]
 OFFSET_SECONDS = np.array([3600, 7200, -18000, 19800, -28800, 32400, -10800], dtype=np.int64)
+
+# The probability lists follow the vocabularies of lead_funnel.contract position by position:
+# a value added there needs its probability here.
+for _values, _probs in ((LEAD_SOURCES, LEAD_SOURCE_P), (KNOWN_EVENT_TYPES, BACKGROUND_EVENT_P)):
+    if len(_values) != len(_probs):
+        raise RuntimeError(f"generator: {len(_probs)} probabilities for {len(_values)} values "
+                           f"of lead_funnel.contract ({', '.join(_values)})")
 
 
 # --------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any, Protocol
 
-from lead_funnel.generator import TABLE_COLUMNS, TABLES
+from lead_funnel.contract import TABLE_COLUMNS, TABLES
 
 DEFAULT_DATABASE = "lead_funnel.duckdb"
 DEFAULT_SCHEMA = "raw"

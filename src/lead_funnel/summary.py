@@ -7,7 +7,7 @@ from typing import Any
 
 from lead_funnel.marts import MART_SCHEMA, connect_marts
 
-FUNNEL_STAGES = ("leads", "mqls", "sals", "sqls", "opportunities", "customers")
+FUNNEL_COUNT_COLUMNS = ("leads", "mqls", "sals", "sqls", "opportunities", "customers")
 REQUIRED_MARTS = ("funnel_conversion", "lead_stages", "lead_handoffs", "dq_quarantined_rows")
 
 
@@ -34,14 +34,14 @@ def summarize(database: str | Path, schema: str = MART_SCHEMA) -> str:
 def _render(con: Any, schema: str) -> str:
     lines: list[str] = []
     totals_row = _fetch(con, "select " + ", ".join(
-        f"coalesce(sum({c}), 0)" for c in FUNNEL_STAGES) + f" from {schema}.funnel_conversion")
+        f"coalesce(sum({c}), 0)" for c in FUNNEL_COUNT_COLUMNS) + f" from {schema}.funnel_conversion")
     totals = [float(v) for v in totals_row[0]]
     lines.append("Funnel totals (analytics.funnel_conversion)")
-    for name, value in zip(FUNNEL_STAGES, totals):
+    for name, value in zip(FUNNEL_COUNT_COLUMNS, totals):
         lines.append(f"  {name:<14}{int(value):>10,}")
     lines.append("  conversion (ratio of totals)")
-    for i in range(1, len(FUNNEL_STAGES)):
-        a, b = FUNNEL_STAGES[i - 1], FUNNEL_STAGES[i]
+    for i in range(1, len(FUNNEL_COUNT_COLUMNS)):
+        a, b = FUNNEL_COUNT_COLUMNS[i - 1], FUNNEL_COUNT_COLUMNS[i]
         lines.append(f"    {a:>13} -> {b:<14}{_ratio(totals[i], totals[i - 1])}")
     lines.append(f"    {'leads':>13} -> {'customers':<14}{_ratio(totals[-1], totals[0])}")
 

@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from lead_funnel.contract import FUNNEL_STAGES
 from lead_funnel.marts import MART_SCHEMA, connect_marts
 
 if TYPE_CHECKING:
     import pandas as pd
 
-STAGES = ("lead", "mql", "sal", "sql", "opportunity", "customer", "recycled", "disqualified")
 LEAD_STAGE_TIMESTAMPS = ("created_at", "mql_at", "sal_at", "sql_at", "opportunity_at",
                          "customer_at", "current_stage_entered_at", "last_mql_at")
 HANDOFF_TIMESTAMPS = ("mql_at", "responded_at", "sal_at", "rejected_at", "sql_at")
@@ -209,8 +209,9 @@ def _build_frames(marts: dict[str, pd.DataFrame], max_quarantine_share: float,
     stages.checks += [
         _Check("lead_stages", f"row count = dq_run_context.active_contacts ({active})",
                gxe.ExpectTableRowCountToEqual(value=active), _observed_value),
-        _Check("lead_stages", "current_stage in the 8 funnel stages",
-               gxe.ExpectColumnValuesToBeInSet(column="current_stage", value_set=list(STAGES)),
+        _Check("lead_stages", f"current_stage in the {len(FUNNEL_STAGES)} funnel stages",
+               gxe.ExpectColumnValuesToBeInSet(column="current_stage",
+                                               value_set=list(FUNNEL_STAGES)),
                _unexpected),
     ]
     frames.append(stages)

@@ -13,14 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lead_funnel import contract
 from lead_funnel import generator as g
 from lead_funnel.generator import GeneratorConfig, generate_to_dir
 
 from conftest import SMALL
 
 TRUE = {"true", "1", "yes"}
-KNOWN_ACTIVITY = {"sales_accepted", "sales_rejected", "qualification", "disqualified", "call",
-                  "meeting", "email"}
+KNOWN_ACTIVITY = set(contract.ACTIVITY_TYPES)
 KEYS = {"contacts": "contact_id", "engagement_events": "event_id",
         "sales_activities": "activity_id", "opportunities": "opportunity_id"}
 REQUIRED_TS = {"contacts": "created_at", "engagement_events": "occurred_at",
@@ -94,7 +94,7 @@ def rederive(directory: Path, as_of_text: str) -> dict[str, Any]:
                            "expected_folded_duplicates": {}, "single_failure": {}}
     staged_contacts: set[str] | None = None
     frames: dict[str, pd.DataFrame] = {}
-    for table in g.TABLES:
+    for table in contract.TABLES:
         df = read(directory, table)
         frames[table] = df
         flags = checks(df, table, as_of, staged_contacts)
@@ -118,7 +118,7 @@ def rederive(directory: Path, as_of_text: str) -> dict[str, Any]:
             first = (good.assign(_l=ts(good["_loaded_at"])).sort_values(["event_id", "_l"])
                      .drop_duplicates("event_id"))
             types = first["event_type"].str.strip().str.lower()
-            unknown = types[~types.isin(g.KNOWN_EVENT_TYPES)]
+            unknown = types[~types.isin(contract.KNOWN_EVENT_TYPES)]
             out["unknown_event_types"] = {k: int(v) for k, v in unknown.value_counts().items()}
     out["frames"] = frames
     return out
@@ -131,8 +131,8 @@ def derived(small_dataset: Path, small_manifest: dict[str, Any]) -> dict[str, An
 
 def test_files_and_headers(small_dataset: Path) -> None:
     names = sorted(p.name for p in small_dataset.iterdir())
-    assert names == sorted([f"{t}.csv" for t in g.TABLES] + ["manifest.json"])
-    for table, columns in g.TABLE_COLUMNS.items():
+    assert names == sorted([f"{t}.csv" for t in contract.TABLES] + ["manifest.json"])
+    for table, columns in contract.TABLE_COLUMNS.items():
         first_line = (small_dataset / f"{table}.csv").read_text().split("\n", 1)[0]
         assert first_line == ",".join(columns)
 
@@ -142,9 +142,9 @@ def test_same_seed_same_bytes_other_seed_differs(tmp_path: Path) -> None:
     generate_to_dir(tmp_path / "a", config)
     generate_to_dir(tmp_path / "b", config)
     generate_to_dir(tmp_path / "c", GeneratorConfig(contacts=500, seed=4, dirty_rate=0.05))
-    for name in [f"{t}.csv" for t in g.TABLES] + ["manifest.json"]:
+    for name in [f"{t}.csv" for t in contract.TABLES] + ["manifest.json"]:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
-    for table in g.TABLES:
+    for table in contract.TABLES:
         assert ((tmp_path / "a" / f"{table}.csv").read_bytes()
                 != (tmp_path / "c" / f"{table}.csv").read_bytes())
 
@@ -154,9 +154,9 @@ def test_manifest_shape(small_manifest: dict[str, Any]) -> None:
     assert small_manifest["contacts"] == SMALL.contacts
     assert small_manifest["dirty_rate"] == SMALL.dirty_rate
     assert small_manifest["as_of"] == "2025-06-30T12:00:00Z"
-    for table in g.TABLES:
+    for table in contract.TABLES:
         listed = small_manifest["expected_quarantine"][table]
-        assert list(listed) == sorted(g.APPLICABLE_REASONS[table])  # every applicable reason
+        assert list(listed) == sorted(contract.APPLICABLE_REASONS[table])  # every applicable reason
         assert all(n > 0 for n in listed.values())  # 5% dirty: every reason exercised
         assert small_manifest["raw_rows"][table] == (
             small_manifest["expected_staged"][table]
@@ -176,7 +176,7 @@ def test_manifest_is_true_of_the_files(small_manifest: dict[str, Any],
 
 
 def test_every_bad_row_fails_exactly_one_check(derived: dict[str, Any]) -> None:
-    assert derived["single_failure"] == {t: True for t in g.TABLES}
+    assert derived["single_failure"] == {t: True for t in contract.TABLES}
 
 
 def test_no_row_is_an_exact_copy_of_another(derived: dict[str, Any]) -> None:
@@ -231,7 +231,7 @@ def test_realistic_shape(derived: dict[str, Any], small_manifest: dict[str, Any]
     contacts = derived["frames"]["contacts"]
     good = contacts[contacts["contact_id"] != ""]
     sources = good["lead_source"].str.strip().str.lower()
-    assert set(sources) - {""} == set(g.LEAD_SOURCES)
+    assert set(sources) - {""} == set(contract.LEAD_SOURCES)
     assert (good["lead_source"] != good["lead_source"].str.strip().str.lower()).any()
     emails = good["email"].str.strip().str.lower()
     personal = emails.str.split("@").str[-1].isin(g.PERSONAL_DOMAINS)
@@ -249,7 +249,7 @@ def test_realistic_shape(derived: dict[str, Any], small_manifest: dict[str, Any]
     assert KNOWN_ACTIVITY <= set(kinds)
     assert acts["owner_id"].str.fullmatch(r"rep_\d\d").all()
     rejected = acts[kinds == "sales_rejected"]
-    assert rejected["rejection_reason"].isin(g.REJECTION_REASONS).all()
+    assert rejected["rejection_reason"].isin(contract.REJECTION_REASONS).all()
     # Some contacts were rejected and later accepted again (recycling).
     accepted_after = acts.assign(_t=ts(acts["occurred_at"]), _k=kinds)
     first_rej = accepted_after[accepted_after["_k"] == "sales_rejected"].groupby("contact_id")["_t"].min()

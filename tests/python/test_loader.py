@@ -6,7 +6,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from lead_funnel import generator as g
+from lead_funnel import contract
 from lead_funnel.cli import main
 from lead_funnel.loader import LoaderError, load_directory
 
@@ -14,7 +14,7 @@ from lead_funnel.loader import LoaderError, load_directory
 def table_counts(database: Path, schema: str = "raw") -> dict[str, int]:
     with duckdb.connect(str(database), read_only=True) as con:
         return {t: int(con.execute(f"select count(*) from {schema}.{t}").fetchone()[0])  # type: ignore[index]
-                for t in g.TABLES}
+                for t in contract.TABLES}
 
 
 def test_load_counts_and_varchar_columns(small_dataset: Path, small_manifest: dict[str, Any],
@@ -24,12 +24,12 @@ def test_load_counts_and_varchar_columns(small_dataset: Path, small_manifest: di
     assert counts == small_manifest["raw_rows"]
     assert table_counts(database) == small_manifest["raw_rows"]
     with duckdb.connect(str(database), read_only=True) as con:
-        for table, columns in g.TABLE_COLUMNS.items():
+        for table, columns in contract.TABLE_COLUMNS.items():
             rows = con.execute(
                 "select column_name, data_type from information_schema.columns "
                 "where table_schema = 'raw' and table_name = ? order by ordinal_position",
                 [table]).fetchall()
-            assert [r[0] for r in rows] == columns
+            assert tuple(r[0] for r in rows) == columns
             assert {r[1] for r in rows} == {"VARCHAR"}
         # Text survives as text: padded values, the quoted '1,000', offsets.
         malformed = con.execute(
@@ -83,7 +83,7 @@ def test_cli_load_missing_directory_fails_cleanly(tmp_path: Path,
 def test_csv_missing_a_contract_column_is_a_clear_error(small_dataset: Path, tmp_path: Path) -> None:
     data = tmp_path / "raw"
     data.mkdir()
-    for table in g.TABLES:
+    for table in contract.TABLES:
         (data / f"{table}.csv").write_bytes((small_dataset / f"{table}.csv").read_bytes())
     events = (data / "engagement_events.csv").read_text(encoding="utf-8").splitlines()
     events[0] = events[0].replace(",occurred_at", ",happened_at")

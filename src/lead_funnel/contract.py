@@ -1,0 +1,90 @@
+"""The raw source contract (SPEC §2) and the funnel vocabularies (SPEC §1-§3), in one place.
+
+The generator writes these columns and values, the loader checks CSV headers against the
+columns, and the validator checks the marts against the stages. Nothing else defines them: the
+dbt sources YAML (``models/staging/*/_*__sources.yml``) declares the same columns, and
+``tests/python/test_py_contract.py`` fails when the two drift apart.
+
+Every list is a tuple in its meaningful order (generator probabilities and index constants
+follow it). To add a stage (``pql`` is coming), append it to :data:`FUNNEL_STAGES` in its place
+in the funnel: everything that reads stages derives from that tuple.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# SPEC §2: the four raw tables and their columns, in the order the generator writes them.
+TABLE_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
+    "contacts": (
+        "contact_id", "email", "job_title", "company_name", "industry", "country_code",
+        "lead_source", "employee_count", "created_at", "updated_at", "is_deleted", "_loaded_at",
+    ),
+    "engagement_events": (
+        "event_id", "contact_id", "event_type", "page_url", "campaign_id", "occurred_at",
+        "_loaded_at",
+    ),
+    "sales_activities": (
+        "activity_id", "contact_id", "owner_id", "activity_type", "rejection_reason",
+        "budget_confirmed", "authority_confirmed", "need_confirmed", "timeline_confirmed",
+        "occurred_at", "_loaded_at",
+    ),
+    "opportunities": (
+        "opportunity_id", "contact_id", "created_at", "closed_at", "updated_at", "_loaded_at",
+        "stage_name", "amount", "is_closed", "is_won",
+    ),
+}
+TABLES: Final[tuple[str, ...]] = tuple(TABLE_COLUMNS)
+
+# SPEC §2: acquisition channels of contacts.lead_source.
+LEAD_SOURCES: Final[tuple[str, ...]] = (
+    "organic_search", "paid_search", "social", "email", "referral", "direct", "events",
+    "partner", "other",
+)
+
+# SPEC §2: the event types the spec names (anything else is an unknown type, counted in
+# dq_unknown_event_types but never quarantined).
+KNOWN_EVENT_TYPES: Final[tuple[str, ...]] = (
+    "email_open", "email_click", "page_view", "content_download", "webinar_registration",
+    "webinar_attended", "form_submission", "demo_request", "contact_sales", "trial_signup",
+    "product_key_action", "newsletter_subscribe", "social_follow", "unsubscribe", "email_bounce",
+)
+
+# SPEC §2: sales activity types (anything else is quarantined as unknown_activity_type).
+ACTIVITY_TYPES: Final[tuple[str, ...]] = (
+    "sales_accepted", "sales_rejected", "qualification", "disqualified", "call", "meeting",
+    "email",
+)
+
+# SPEC §2: rejection reasons of sales_rejected / disqualified activities.
+REJECTION_REASONS: Final[tuple[str, ...]] = (
+    "bad_fit", "no_budget", "no_authority", "not_reachable", "bad_timing", "duplicate",
+    "competitor", "other",
+)
+
+# SPEC §1 / §5: the stages a contact can be in (lead_stages.current_stage), in funnel order:
+# the waterfall first, then the two exits.
+FUNNEL_STAGES: Final[tuple[str, ...]] = (
+    "lead", "mql", "sal", "sql", "opportunity", "customer", "recycled", "disqualified",
+)
+
+# SPEC §3: quarantine reasons in the order they apply, and those that can apply to each table.
+QUARANTINE_REASONS: Final[tuple[str, ...]] = (
+    "missing_key", "missing_timestamp", "unparseable_timestamp", "after_as_of",
+    "orphan_contact_id", "unknown_activity_type", "won_not_closed", "negative_amount",
+)
+APPLICABLE_REASONS: Final[dict[str, tuple[str, ...]]] = {
+    "contacts": ("missing_key", "missing_timestamp", "unparseable_timestamp", "after_as_of"),
+    "engagement_events": (
+        "missing_key", "missing_timestamp", "unparseable_timestamp", "after_as_of",
+        "orphan_contact_id",
+    ),
+    "sales_activities": (
+        "missing_key", "missing_timestamp", "unparseable_timestamp", "after_as_of",
+        "orphan_contact_id", "unknown_activity_type",
+    ),
+    "opportunities": (
+        "missing_key", "missing_timestamp", "unparseable_timestamp", "after_as_of",
+        "orphan_contact_id", "won_not_closed", "negative_amount",
+    ),
+}

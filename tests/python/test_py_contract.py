@@ -1,0 +1,62 @@
+"""lead_funnel.contract is the one Python home of the raw contract; the dbt sources YAML declares
+the same tables and columns. These tests fail when the two drift apart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lock
+
+from lead_funnel import contract, generator, loader
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def declared_source_columns() -> dict[str, tuple[str, ...]]:
+    """Every table of every `models/staging/*/_*__sources.yml`, with its declared columns."""
+    files = sorted(PROJECT.glob("models/staging/*/_*__sources.yml"))
+    assert files, "no sources YAML found under models/staging"
+    tables: dict[str, tuple[str, ...]] = {}
+    for path in files:
+        document: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for source in document.get("sources", []):
+            for table in source.get("tables", []):
+                name = table["name"]
+                assert name not in tables, f"{path}: table {name} declared twice"
+                tables[name] = tuple(column["name"] for column in table.get("columns", []))
+    return tables
+
+
+def test_contract_columns_equal_the_dbt_sources() -> None:
+    declared = declared_source_columns()
+    assert set(declared) == set(contract.TABLES)
+    for table, columns in contract.TABLE_COLUMNS.items():
+        # Same columns; order is not part of the contract (staging selects them by name).
+        assert sorted(declared[table]) == sorted(columns), table
+        assert len(set(columns)) == len(columns), f"{table}: a column listed twice"
+
+
+def test_one_definition_shared_by_generator_loader_and_validate() -> None:
+    assert generator.TABLE_COLUMNS is contract.TABLE_COLUMNS
+    assert loader.TABLES is contract.TABLES
+    assert generator.LEAD_SOURCES is contract.LEAD_SOURCES
+    assert generator.KNOWN_EVENT_TYPES is contract.KNOWN_EVENT_TYPES
+    assert generator.ACTIVITY_TYPES is contract.ACTIVITY_TYPES
+    assert generator.REJECTION_REASONS is contract.REJECTION_REASONS
+    # No module of the package assigns a vocabulary of its own.
+    names = ("TABLE_COLUMNS", "TABLES", "LEAD_SOURCES", "KNOWN_EVENT_TYPES", "ACTIVITY_TYPES",
+             "REJECTION_REASONS", "FUNNEL_STAGES", "QUARANTINE_REASONS", "STAGES")
+    package = PROJECT / "src" / "lead_funnel"
+    for path in sorted(package.glob("*.py")):
+        if path.name == "contract.py":
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for name in names:
+                assert not line.startswith((f"{name} =", f"{name}:")), f"{path.name}:{number}"
+
+
+def test_stage_list_is_in_funnel_order() -> None:
+    assert contract.FUNNEL_STAGES[:6] == ("lead", "mql", "sal", "sql", "opportunity", "customer")
+    assert set(contract.FUNNEL_STAGES[6:]) == {"recycled", "disqualified"}
+    assert len(set(contract.FUNNEL_STAGES)) == len(contract.FUNNEL_STAGES)
