@@ -132,20 +132,26 @@ class SparkLoader:
         self.session.stop()
 
 
+def postgres_settings() -> dict[str, str]:
+    """Where PostgreSQL is (without the password): the LEAD_FUNNEL_PG_* variables and the
+    defaults of the dbt profile's `postgres` output."""
+    env = os.environ
+    return {"host": env.get("LEAD_FUNNEL_PG_HOST", "localhost"),
+            "port": env.get("LEAD_FUNNEL_PG_PORT", "5432"),
+            "user": env.get("LEAD_FUNNEL_PG_USER", "lead_funnel"),
+            "dbname": env.get("LEAD_FUNNEL_PG_DATABASE", "lead_funnel")}
+
+
 def postgres_connection() -> Any:
     """A psycopg2 connection from the same LEAD_FUNNEL_PG_* variables (and defaults) as the dbt
     profile's `postgres` output; LoaderError with a one-line reason when it cannot connect."""
     import psycopg2
 
-    env = os.environ
+    settings = postgres_settings()
     try:
-        return psycopg2.connect(
-            host=env.get("LEAD_FUNNEL_PG_HOST", "localhost"),
-            port=int(env.get("LEAD_FUNNEL_PG_PORT", "5432")),
-            user=env.get("LEAD_FUNNEL_PG_USER", "lead_funnel"),
-            password=env.get("LEAD_FUNNEL_PG_PASSWORD", ""),
-            dbname=env.get("LEAD_FUNNEL_PG_DATABASE", "lead_funnel"),
-        )
+        return psycopg2.connect(host=settings["host"], port=int(settings["port"]),
+                                user=settings["user"], dbname=settings["dbname"],
+                                password=os.environ.get("LEAD_FUNNEL_PG_PASSWORD", ""))
     except psycopg2.Error as exc:
         raise LoaderError(f"cannot connect to PostgreSQL: {str(exc).strip()}") from exc
 

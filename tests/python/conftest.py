@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
@@ -8,6 +9,7 @@ from typing import Any, Iterator, Protocol
 import duckdb
 import pytest
 
+from lead_funnel import stamps
 from lead_funnel.dbt_runner import run_dbt
 from lead_funnel.generator import GeneratorConfig, generate_to_dir
 from lead_funnel.loader import LoaderError, load_directory, postgres_connection, spark_session
@@ -31,18 +33,68 @@ def small_manifest(small_dataset: Path) -> dict[str, Any]:
 # The hand-made raw fixture (tests/fixtures/raw) and the as_of its expectations were worked out at.
 FIXTURE_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "raw"
 FIXTURE_AS_OF = "2024-07-01T00:00:00Z"
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+# What the session did for each engine (reused a stamped build or built it), printed as it
+# happens and again in a "fixture builds" section of the terminal summary.
+FIXTURE_BUILDS: list[str] = []
+
+
+def announce(config: pytest.Config, message: str) -> None:
+    FIXTURE_BUILDS.append(message)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"[fixture builds] {message}")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if FIXTURE_BUILDS:
+        terminalreporter.section("fixture builds")
+        for message in FIXTURE_BUILDS:
+            terminalreporter.write_line(message)
+
+
+@functools.cache
+def current_inputs_hash() -> str:
+    return stamps.inputs_hash(PROJECT_DIR)
+
+
+def stamped_build(config: pytest.Config, engine: str) -> stamps.StampCheck:
+    """Whether `make dbt-test[-postgres|-spark]` left a build of `engine` made from the current
+    inputs (its stamp, see lead_funnel.stamps); announces the decision either way."""
+    result = stamps.check(engine, {"as_of": FIXTURE_AS_OF}, project=PROJECT_DIR,
+                          current_hash=current_inputs_hash())
+    for flag in ("LEAD_FUNNEL_FIXTURE_PG", "LEAD_FUNNEL_FIXTURE_SPARK"):
+        if engine in flag.lower() and os.environ.get(flag):
+            announce(config, f"{engine}: {flag} is no longer read; the build stamp decides")
+    if result.current:
+        announce(config, f"{engine}: reusing the prebuilt fixture ({result.reason})")
+    else:
+        announce(config, f"{engine}: building the fixture in this session ({result.reason})")
+    return result
 
 
 @pytest.fixture(scope="session")
-def fixture_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def fixture_db(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
     """DuckDB file with the project built on the fixture.
 
-    `make test` builds it once (dbt build with every data and unit test) and passes its path in
-    LEAD_FUNNEL_FIXTURE_DB; run alone, pytest builds it here.
+    `make dbt-test` builds it (dbt build with every data and unit test) and stamps it; it is
+    reused when the stamp matches the current inputs, else pytest builds it here. A file named
+    in LEAD_FUNNEL_FIXTURE_DB is used as given (announced, not checked against a stamp).
     """
-    prebuilt = os.environ.get("LEAD_FUNNEL_FIXTURE_DB")
-    if prebuilt and Path(prebuilt).is_file():
-        return Path(prebuilt)
+    given = os.environ.get("LEAD_FUNNEL_FIXTURE_DB")
+    if given and Path(given).is_file():
+        announce(request.config, f"duckdb: using LEAD_FUNNEL_FIXTURE_DB={given} as given "
+                 "(not checked against a build stamp)")
+        return Path(given)
+    if given:
+        announce(request.config, f"duckdb: LEAD_FUNNEL_FIXTURE_DB={given} does not exist")
+    stamp = stamped_build(request.config, "duckdb")
+    built = Path(str(stamp.record.get("database", "")))
+    if stamp.current and built.is_file():
+        return built
+    if stamp.current:
+        announce(request.config, f"duckdb: the stamped database {built} is gone; building here")
     database = tmp_path_factory.mktemp("fixture") / "fixture.duckdb"
     load_directory(FIXTURE_DIR, str(database), "raw")
     run_dbt("build", as_of=FIXTURE_AS_OF, database=database)
@@ -62,7 +114,9 @@ def marts(marts_duckdb: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 
 
 def build_fixture_on(engine: str) -> None:
-    """Load the raw fixture into `engine` and build the project there (profile output `engine`)."""
+    """Load the raw fixture into `engine` and build the project there (profile output `engine`);
+    the build is stamped like `make dbt-test-<engine>` does, so the next session reuses it."""
+    stamps.begin(engine, {"as_of": FIXTURE_AS_OF}, project=PROJECT_DIR)
     load_directory(FIXTURE_DIR, None, "raw", engine=engine)
     previous = os.environ.get("LEAD_FUNNEL_TARGET")
     os.environ["LEAD_FUNNEL_TARGET"] = engine
@@ -73,6 +127,7 @@ def build_fixture_on(engine: str) -> None:
             del os.environ["LEAD_FUNNEL_TARGET"]
         else:
             os.environ["LEAD_FUNNEL_TARGET"] = previous
+    stamps.commit(engine, project=PROJECT_DIR)
 
 
 class Cursor(Protocol):
@@ -98,19 +153,19 @@ class PostgresMarts:
 
 
 @pytest.fixture(scope="session")
-def postgres_marts() -> Iterator[Marts]:
+def postgres_marts(request: pytest.FixtureRequest) -> Iterator[Marts]:
     """The same fixture built on PostgreSQL (connection from the LEAD_FUNNEL_PG_* variables).
 
-    `make test` starts a local server (scripts/postgres_up.sh), builds the fixture there and sets
-    LEAD_FUNNEL_FIXTURE_PG=built; run alone, pytest builds it here. No server is an error, not a
-    skip.
+    `make test` starts a local server (scripts/postgres_up.sh), builds the fixture there and
+    stamps it; pytest reuses it when the stamp matches the current inputs, else builds it here.
+    No server is an error, not a skip.
     """
     try:
         connection = postgres_connection()
     except LoaderError as exc:
         pytest.fail(f"{exc}: start it with scripts/postgres_up.sh and export the LEAD_FUNNEL_PG_* "
                     "variables")
-    if os.environ.get("LEAD_FUNNEL_FIXTURE_PG") != "built":
+    if not stamped_build(request.config, "postgres").current:
         build_fixture_on("postgres")
     connection.autocommit = True
     yield PostgresMarts(connection)
@@ -135,18 +190,18 @@ class SparkMarts:
 
 
 @pytest.fixture(scope="session")
-def spark_marts() -> Iterator[Marts]:
+def spark_marts(request: pytest.FixtureRequest) -> Iterator[Marts]:
     """The same fixture built on Spark (a local session, as the dbt profile's `spark` output).
 
-    `make test` builds it (dbt-test-spark) and sets LEAD_FUNNEL_FIXTURE_SPARK=built; run alone,
-    pytest loads and builds it here. Timestamps come back as naive UTC: the session and this
+    `make test` builds it (dbt-test-spark) and stamps it; pytest reuses it when the stamp matches
+    the current inputs, else loads and builds it here. Timestamps come back as naive UTC: the session and this
     process both run in UTC.
     """
     import time
 
     os.environ["TZ"] = "UTC"
     time.tzset()
-    if os.environ.get("LEAD_FUNNEL_FIXTURE_SPARK") != "built":
+    if not stamped_build(request.config, "spark").current:
         build_fixture_on("spark")
     session = spark_session()
     yield SparkMarts(session)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lock
+import yaml  # type: ignore[import-untyped]
 
 from lead_funnel import contract, generator, loader
 
