@@ -5,7 +5,12 @@
     {{ return(adapter.dispatch('regex_matches', 'lead_funnel')(expression, pattern)) }}
 {%- endmacro %}
 
+{#- regexp_like: Spark, Snowflake, Trino, Oracle, MySQL. -#}
 {% macro default__regex_matches(expression, pattern) -%}
+    regexp_like({{ expression }}, '{{ pattern }}')
+{%- endmacro %}
+
+{% macro duckdb__regex_matches(expression, pattern) -%}
     regexp_matches({{ expression }}, '{{ pattern }}')
 {%- endmacro %}
 
@@ -13,15 +18,12 @@
     ({{ expression }} ~ '{{ pattern }}')
 {%- endmacro %}
 
-{% macro spark__regex_matches(expression, pattern) -%}
-    ({{ expression }} rlike '{{ pattern }}')
-{%- endmacro %}
-
 
 {% macro regex_extract(expression, pattern, group_number) -%}
     {{ return(adapter.dispatch('regex_extract', 'lead_funnel')(expression, pattern, group_number)) }}
 {%- endmacro %}
 
+{#- regexp_extract: DuckDB, Spark, Trino, Databricks (no match gives '' or null: both null here). -#}
 {% macro default__regex_extract(expression, pattern, group_number) -%}
     nullif(regexp_extract({{ expression }}, '{{ pattern }}', {{ group_number }}), '')
 {%- endmacro %}

@@ -1,10 +1,11 @@
-{#- Recycle cycles (SPEC §4): every sales_rejected activity closes a cycle and starts the next;
-    a row at time t belongs to cycle 1 + (number of sales_rejected with occurred_at < t).
+{#- Recycle cycles (SPEC §4), the one home of the rule: every sales_rejected activity closes a
+    cycle and starts the next; a row at time t belongs to cycle
+    1 + (number of sales_rejected with occurred_at < t).
     Returns a select of (key_column, cycle_number) for every row of `rows_relation`
-    (columns key_column, contact_id, occurred_at) against `rejections_relation` (contact_id,
-    occurred_at). One window pass over the merged timeline: rejections up to and including t,
-    minus those exactly at t. -#}
-{% macro assign_cycle_numbers(rows_relation, key_column, rejections_relation) -%}
+    (columns key_column, contact_id, occurred_at). The rejections are read here, from the staged
+    sales activities. One window pass over the merged timeline: rejections up to and including
+    t, minus those exactly at t. -#}
+{% macro assign_cycle_numbers(rows_relation, key_column) -%}
     select
         row_key as {{ key_column }},
         1 + rejections_through_instant - rejections_at_instant as cycle_number
@@ -31,7 +32,8 @@
                 contact_id,
                 occurred_at,
                 1 as is_rejection
-            from {{ rejections_relation }}
+            from {{ ref('stg_crm__sales_activities') }}
+            where is_rejection
         ) as timeline
     ) as counted
     where is_rejection = 0

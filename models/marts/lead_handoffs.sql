@@ -1,3 +1,4 @@
+{#- One row per cycle that reached MQL, of the contacts in lead_stages (SPEC §6). -#}
 with
 
 handoffs as (
@@ -6,10 +7,9 @@ handoffs as (
 
 ),
 
-active_contacts as (
+lead_stages as (
 
-    select contact_id from {{ ref('stg_crm__contacts') }}
-    where not is_deleted
+    select contact_id from {{ ref('lead_stages') }}
 
 ),
 
@@ -32,8 +32,8 @@ final as (
         cast(handoffs.sql_at as {{ dbt.type_timestamp() }}) as sql_at,
         cast(handoffs.owner_id as {{ dbt.type_string() }}) as owner_id
     from handoffs
-    inner join active_contacts
-        on handoffs.contact_id = active_contacts.contact_id
+    inner join lead_stages
+        on handoffs.contact_id = lead_stages.contact_id
 
 )
 

@@ -8,10 +8,9 @@ entries as (
 
 ),
 
-active_contacts as (
+lead_stages as (
 
-    select contact_id from {{ ref('stg_crm__contacts') }}
-    where not is_deleted
+    select contact_id from {{ ref('lead_stages') }}
 
 ),
 
@@ -24,8 +23,8 @@ ordered_entries as (
             order by entries.entered_at, entries.stage_order, entries.entry_key
         ) as previous_entry_stage
     from entries
-    inner join active_contacts
-        on entries.contact_id = active_contacts.contact_id
+    inner join lead_stages
+        on entries.contact_id = lead_stages.contact_id
 
 ),
 

@@ -25,21 +25,15 @@ candidate_responses as (
         activities.occurred_at,
         activities.owner_id,
         activities.rejection_reason,
-        case
-            when activities.activity_type = 'sales_rejected' then 'rejected'
-            else 'accepted'
-        end as outcome
+        case when activities.is_rejection then 'rejected' else 'accepted' end as outcome
     from mql_moments
     inner join activities
         on
             mql_moments.contact_id = activities.contact_id
             and mql_moments.cycle_number = activities.cycle_number
     where
-        activities.activity_type = 'sales_rejected'
-        or (
-            activities.activity_type in ('sales_accepted', 'qualification')
-            and activities.occurred_at >= mql_moments.mql_at
-        )
+        activities.is_rejection
+        or (activities.is_acceptance and activities.occurred_at >= mql_moments.mql_at)
 
 ),
 
@@ -97,8 +91,7 @@ sql_moments as (
             responded.contact_id = activities.contact_id
             and responded.cycle_number = activities.cycle_number
     where
-        activities.activity_type = 'qualification'
-        and activities.has_enough_bant
+        activities.is_sql_qualification
         and activities.occurred_at >= responded.sal_at
     group by responded.contact_id, responded.cycle_number
 

@@ -2,11 +2,8 @@
     lead at created_at; mql / sal / sql of every handoff; recycled at every sales_rejected and
     every lost deal's closed_at; opportunity at every deal's created_at; customer at every won
     deal's closed_at; disqualified at the first disqualified activity. cycle_number follows the
-    SPEC §4 rule for an instant t: 1 + (sales_rejected strictly before t). -#}
-{%- set stage_orders = {
-    'lead': 0, 'mql': 1, 'sal': 2, 'sql': 3, 'opportunity': 4, 'customer': 5, 'recycled': 6, 'disqualified': 7
-} -%}
-
+    SPEC §4 rule for an instant t (macro assign_cycle_numbers); stage_order is the position in
+    funnel_stages(). -#}
 with
 
 contacts as (
@@ -76,7 +73,7 @@ entries as (
         occurred_at as entered_at,
         activity_id as source_key
     from activities
-    where activity_type = 'sales_rejected'
+    where is_rejection
     union all
     select
         'lost_opportunity' as entry_kind,
@@ -111,7 +108,7 @@ entries as (
         min(occurred_at) as entered_at,
         min(activity_id) as source_key
     from activities
-    where activity_type = 'disqualified'
+    where is_disqualification
     group by contact_id
 
 ),
@@ -124,21 +121,11 @@ keyed_entries as (
         stage,
         entered_at,
         case stage
-            {%- for stage, stage_order in stage_orders.items() %}
-                when '{{ stage }}' then {{ stage_order }}
+            {%- for stage in funnel_stages() %}
+                when '{{ stage }}' then {{ loop.index0 }}
             {%- endfor %}
         end as stage_order
     from entries
-
-),
-
-rejections as (
-
-    select
-        contact_id,
-        occurred_at
-    from activities
-    where activity_type = 'sales_rejected'
 
 ),
 
@@ -154,7 +141,7 @@ entry_instants as (
 
 cycle_numbers as (
 
-    {{ assign_cycle_numbers('entry_instants', 'entry_key', 'rejections') }}
+    {{ assign_cycle_numbers('entry_instants', 'entry_key') }}
 
 ),
 

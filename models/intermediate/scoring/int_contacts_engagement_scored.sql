@@ -1,15 +1,9 @@
 {#- Engagement score of every staged contact at as_of (SPEC §4): the decayed points of the events
-    of its last cycle (1 + number of sales_rejected activities), capped. It continues the
+    of its last cycle (int_contacts_cycles_counted), capped. It continues the
     running score of int_engagement_moments_scored: with no event after the cycle's latest
     moment t, S(as_of) = S(t) * 0.5 ^ ((as_of - t) / H), so both models share one summation
     (and one summation order: the result is the same bit for bit on every run). -#}
 with
-
-contacts as (
-
-    select * from {{ ref('stg_crm__contacts') }}
-
-),
 
 moments as (
 
@@ -19,15 +13,7 @@ moments as (
 
 last_cycles as (
 
-    select
-        contacts.contact_id,
-        1 + count(activities.activity_id) as last_cycle_number
-    from contacts
-    left join {{ ref('int_sales_activities_cycled') }} as activities
-        on
-            contacts.contact_id = activities.contact_id
-            and activities.activity_type = 'sales_rejected'
-    group by contacts.contact_id
+    select * from {{ ref('int_contacts_cycles_counted') }}
 
 ),
 
@@ -64,7 +50,6 @@ scored_contacts as (
 
     select
         last_cycles.contact_id,
-        last_cycles.last_cycle_number,
         coalesce(latest_moments.decayed_score_at_as_of, 0) as uncapped_engagement_score
     from last_cycles
     left join latest_moments
@@ -76,7 +61,6 @@ final as (
 
     select
         contact_id,
-        cast(last_cycle_number as {{ dbt.type_bigint() }}) as last_cycle_number,
         cast({{ capped_engagement_score('uncapped_engagement_score') }} as {{ type_double() }}) as engagement_score
     from scored_contacts
 

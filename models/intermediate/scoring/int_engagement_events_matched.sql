@@ -15,19 +15,9 @@ behavioral_rules as (
 
 ),
 
-rejections as (
-
-    select
-        contact_id,
-        occurred_at
-    from {{ ref('stg_crm__sales_activities') }}
-    where activity_type = 'sales_rejected'
-
-),
-
 cycle_numbers as (
 
-    {{ assign_cycle_numbers('events', 'event_id', 'rejections') }}
+    {{ assign_cycle_numbers('events', 'event_id') }}
 
 ),
 

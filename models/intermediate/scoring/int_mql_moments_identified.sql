@@ -27,7 +27,7 @@ disqualifications as (
         contact_id,
         min(occurred_at) as first_disqualified_at
     from {{ ref('int_sales_activities_cycled') }}
-    where activity_type = 'disqualified'
+    where is_disqualification
     group by contact_id
 
 ),

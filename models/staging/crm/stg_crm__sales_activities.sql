@@ -1,4 +1,5 @@
-{#- One row per activity_id: the earliest delivery (_loaded_at, null lowest) of the usable rows. -#}
+{#- One row per activity_id: the earliest delivery (_loaded_at, null lowest) of the usable rows,
+    with one flag per activity type the funnel reads (defined here only). -#}
 with
 
 usable_activities as (
@@ -34,6 +35,10 @@ final as (
         is_timeline_confirmed,
         occurred_at,
         loaded_at,
+        activity_type in ('sales_accepted', 'qualification') as is_acceptance,
+        activity_type = 'qualification' as is_qualification,
+        activity_type = 'sales_rejected' as is_rejection,
+        activity_type = 'disqualified' as is_disqualification,
         (
             case when is_budget_confirmed then 1 else 0 end
             + case when is_authority_confirmed then 1 else 0 end
