@@ -31,3 +31,19 @@
 {% macro postgres__regex_extract(expression, pattern, group_number) -%}
     (regexp_match({{ expression }}, '{{ pattern }}'))[{{ group_number }}]
 {%- endmacro %}
+
+
+{#- Every match of `pattern` replaced by `replacement` (a plain string without backslashes). -#}
+{% macro regex_replace(expression, pattern, replacement) -%}
+    {{ return(adapter.dispatch('regex_replace', 'lead_funnel')(expression, pattern, replacement)) }}
+{%- endmacro %}
+
+{#- The 'g' flag makes it global: DuckDB, PostgreSQL, Redshift. -#}
+{% macro default__regex_replace(expression, pattern, replacement) -%}
+    regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement }}', 'g')
+{%- endmacro %}
+
+{#- Spark (Java regular expressions) replaces every match without a flag. -#}
+{% macro spark__regex_replace(expression, pattern, replacement) -%}
+    regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement }}')
+{%- endmacro %}

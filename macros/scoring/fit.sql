@@ -1,5 +1,5 @@
 {#- Does a fit rule match an attribute value? (SPEC §4)
-    operator: equals | in (values separated by '|') | contains (substring) | between ('lo|hi',
+    operator: equals | in (values separated by '|', each trimmed) | contains (substring) | between ('lo|hi',
     inclusive, numeric) | is_null. Text comparison is trimmed and case-insensitive. A null
     attribute matches only is_null; an unknown operator matches nothing (seed tests reject it). -#}
 {% macro fit_rule_matches(operator, attribute_value, rule_value) -%}
@@ -9,7 +9,8 @@
 {% macro default__fit_rule_matches(operator, attribute_value, rule_value) -%}
     {%- set attribute_text = "lower(trim(cast(" ~ attribute_value ~ " as " ~ dbt.type_string() ~ ")))" -%}
     {%- set rule_text = "lower(trim(" ~ rule_value ~ "))" -%}
-    {%- set rule_list = dbt.replace(dbt.replace(rule_text, "' |'", "'|'"), "'| '", "'|'") -%}
+    {#- every listed value trimmed: 'a  |  b' is the list (a, b) -#}
+    {%- set rule_list = lead_funnel.regex_replace(rule_text, '[ ]*[|][ ]*', '|') -%}
     coalesce(
         case lower(trim({{ operator }}))
             when 'equals' then {{ attribute_text }} = {{ rule_text }}

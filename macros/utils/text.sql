@@ -34,13 +34,31 @@
 {%- endmacro %}
 
 
-{#- The raw row as readable text `column=value; ...`, kept on quarantined rows. -#}
-{% macro raw_record_text(columns) -%}
+{#- The raw row as readable text `column=value; ...`, kept on quarantined rows. The columns in
+    `email_columns` are written as redacted_email() (the domain only): the data-quality models
+    must not carry personal data. -#}
+{% macro raw_record_text(columns, email_columns=[]) -%}
     {%- set parts = [] -%}
     {%- for column in columns -%}
         {%- do parts.append("'" ~ column ~ "='") -%}
-        {%- do parts.append("coalesce(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), '')") -%}
+        {%- if column in email_columns -%}
+            {%- do parts.append("coalesce(" ~ lead_funnel.redacted_email(column) ~ ", '')") -%}
+        {%- else -%}
+            {%- do parts.append("coalesce(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), '')") -%}
+        {%- endif -%}
         {%- if not loop.last %}{% do parts.append("'; '") %}{% endif -%}
     {%- endfor -%}
     {{ dbt.concat(parts) }}
+{%- endmacro %}
+
+
+{#- An e-mail address without its local part: '***@' and the text after the last '@'
+    ('ann.lee@acme.com' -> '***@acme.com'); text without an '@' becomes '***'; blank stays null. -#}
+{% macro redacted_email(expression) -%}
+    {%- set text = lead_funnel.clean_code(expression) -%}
+    case
+        when {{ text }} is null then null
+        when {{ dbt.position("'@'", text) }} = 0 then '***'
+        else {{ dbt.concat(["'***@'", "coalesce(" ~ lead_funnel.regex_extract(text, '@([^@]*)$', 1) ~ ", '')"]) }}
+    end
 {%- endmacro %}

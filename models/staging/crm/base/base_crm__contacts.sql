@@ -1,4 +1,6 @@
-{#- Every raw contact row, typed, with the first quarantine reason that applies (or null). -#}
+{#- Every raw contact row, typed, with the first quarantine reason that applies (or null).
+    raw_record, which the quarantine shows, redacts the e-mail's local part; the fingerprint that
+    breaks ties between versions hashes the whole row. -#}
 {%- set raw_columns = [
     'contact_id', 'email', 'job_title', 'company_name', 'industry', 'country_code', 'lead_source',
     'employee_count', 'created_at', 'updated_at', 'is_deleted', '_loaded_at'
@@ -30,7 +32,8 @@ typed as (
         {{ parse_timestamp_utc('updated_at') }} as updated_at,
         {{ parse_boolean('is_deleted') }} as is_deleted,
         {{ parse_timestamp_utc('_loaded_at') }} as loaded_at,
-        {{ raw_record_text(raw_columns) }} as raw_record
+        {{ raw_record_text(raw_columns) }} as source_record,
+        {{ raw_record_text(raw_columns, email_columns=['email']) }} as raw_record
     from source
 
 ),
@@ -40,7 +43,7 @@ checked as (
     select
         *,
         {{ regex_extract('email', '^[^@ ]+@([^@ ]+[.][^@ ]+)$', 1) }} as email_domain,
-        {{ dbt.hash('raw_record') }} as row_fingerprint,
+        {{ dbt.hash('source_record') }} as row_fingerprint,
         {{ first_quarantine_reason([
             ('missing_key', 'contact_id is null'),
             ('missing_timestamp', 'created_at_text is null'),
