@@ -12,7 +12,7 @@ from lead_funnel import __version__
 from lead_funnel.benchmark import run_benchmark
 from lead_funnel.dbt_runner import DbtError, run_dbt
 from lead_funnel.generator import DEFAULT_AS_OF, GeneratorConfig, generate_to_dir
-from lead_funnel.loader import DEFAULT_SCHEMA, ENGINES, LoaderError, default_database, load_directory
+from lead_funnel.loader import DEFAULT_SCHEMA, ENGINES, LoaderError, default_database, load_tables
 from lead_funnel.summary import SummaryError, summarize
 from lead_funnel.validate import ValidationError, run_validation
 
@@ -38,13 +38,25 @@ def build_parser() -> argparse.ArgumentParser:
                      help="share of bad rows per table (0.02)")
     gen.add_argument("--as-of", default=DEFAULT_AS_OF, help=f"ISO timestamp ({DEFAULT_AS_OF})")
 
-    load = sub.add_parser("load", help="load the raw CSVs into DuckDB (all VARCHAR)")
-    load.add_argument("--data", required=True, help="directory with the four CSVs")
+    load = sub.add_parser(
+        "load", help="load the raw CSVs into DuckDB, PostgreSQL or Spark (replaces the tables "
+        "unless --append)",
+        description="Load DIR/<table>.csv of the four raw tables (SPEC §2) into DuckDB, "
+        "PostgreSQL or Spark, every column as text. It REPLACES the tables unless --append is "
+        "given. Every file is checked before any table is touched: UTF-8 (a byte-order mark is "
+        "fine), comma, semicolon, tab or pipe separated, the contract's columns in the header; "
+        "a non-empty table is never replaced by an extract with no rows unless --allow-empty.")
+    load.add_argument("--data", required=True, metavar="DIR", help="directory with the four CSVs")
     load.add_argument("--database", default=None,
                       help="DuckDB file (env LEAD_FUNNEL_DUCKDB, else lead_funnel.duckdb)")
     load.add_argument("--schema", default=DEFAULT_SCHEMA, help="target schema (raw)")
     load.add_argument("--engine", default="duckdb", choices=ENGINES,
-                      help="warehouse (duckdb; postgres reads LEAD_FUNNEL_PG_* variables)")
+                      help="warehouse: duckdb (default), postgres (reads the LEAD_FUNNEL_PG_* "
+                      "variables) or spark (the local session of the dbt profile)")
+    load.add_argument("--append", action="store_true",
+                      help="append the rows to the tables instead of replacing them")
+    load.add_argument("--allow-empty", action="store_true",
+                      help="allow replacing a non-empty table with an extract that has no rows")
 
     build = sub.add_parser("build", help="run `dbt build` on the project")
     build.add_argument("--as-of", default=None, help="ISO timestamp passed as var as_of")
@@ -85,10 +97,23 @@ def _generate(out: str, contacts: int, seed: int, dirty_rate: float, as_of: str)
     return str(manifest["as_of"])
 
 
-def _load(data: str, database: str, schema: str, engine: str = "duckdb") -> None:
-    counts = load_directory(data, database, schema, engine)
-    for table, n in counts.items():
-        print(f"loaded {schema}.{table}: {n:,} rows")
+def _load(data: str, database: str, schema: str, engine: str = "duckdb", append: bool = False,
+          allow_empty: bool = False) -> None:
+    loads = load_tables(data, database, schema, engine, append, allow_empty)
+    for load in loads:
+        notes = load.source.notes()
+        if notes:
+            print(f"note: {load.source.path}: read as {'; '.join(notes)}")
+    for load in loads:
+        if load.emptied:
+            print(f"WARNING: {schema}.{load.table} held {load.previous_rows:,} rows and is now "
+                  f"EMPTY: replaced by the empty extract {load.source.path} (--allow-empty)",
+                  file=sys.stderr)
+        if load.appended:
+            print(f"appended {load.rows_loaded:,} rows to {schema}.{load.table}: "
+                  f"{load.rows_in_table:,} rows now")
+        else:
+            print(f"loaded {schema}.{load.table}: {load.rows_in_table:,} rows")
     print(f"into {database if engine == 'duckdb' else engine}")
 
 
@@ -98,7 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "generate":
             _generate(args.out, args.contacts, args.seed, args.dirty_rate, args.as_of)
         elif args.command == "load":
-            _load(args.data, args.database or default_database(), args.schema, args.engine)
+            _load(args.data, args.database or default_database(), args.schema, args.engine,
+                  args.append, args.allow_empty)
         elif args.command == "build":
             run_dbt("build", as_of=args.as_of, select=args.select, database=args.database)
         elif args.command == "summary":

@@ -1,7 +1,10 @@
 """Load the raw CSVs into a warehouse, one all-text table per source (SPEC §2).
 
-Each engine is a small class implementing the :class:`Loader` protocol; only DuckDB exists
-today. A PostgreSQL or Spark loader would implement the same two methods.
+Each engine (DuckDB, PostgreSQL, Spark) is a small class implementing the :class:`Loader`
+protocol. A load replaces the four tables, or with ``append`` adds the rows to them as the EL
+tool does. Nothing is touched until every file has been checked (:func:`source_files`: present,
+readable, the contract's columns in its header; see :mod:`lead_funnel.csv_files` for encodings
+and separators) and no non-empty table would be replaced by an empty extract.
 """
 
 from __future__ import annotations
@@ -9,10 +12,14 @@ from __future__ import annotations
 import csv
 import os
 import re
+import tempfile
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Iterator, Protocol
 
 from lead_funnel.contract import TABLE_COLUMNS, TABLES
+from lead_funnel.csv_files import CsvFile, CsvFileError, canonical_copy, inspect_csv
 
 DEFAULT_DATABASE = "lead_funnel.duckdb"
 DEFAULT_SCHEMA = "raw"
@@ -27,22 +34,19 @@ def default_database() -> str:
     return os.environ.get("LEAD_FUNNEL_DUCKDB", DEFAULT_DATABASE)
 
 
-def source_files(data_dir: Path | str, tables: tuple[str, ...] = TABLES) -> dict[str, Path]:
+def source_files(data_dir: Path | str, tables: tuple[str, ...] = TABLES) -> dict[str, CsvFile]:
     """The CSV of every table, checked up front so that nothing is loaded half-way: each file
-    must exist and its header must hold every column of the SPEC §2 contract (extra columns
-    an EL tool adds are kept)."""
+    must exist, decode, and its header must hold every column of the SPEC §2 contract (extra
+    columns an EL tool adds are kept)."""
     directory = Path(data_dir)
     files = {name: directory / f"{name}.csv" for name in tables}
     missing = [str(path) for path in files.values() if not path.is_file()]
     if missing:
         raise LoaderError("missing raw CSV file(s): " + ", ".join(missing))
-    for name, path in files.items():
-        with path.open(newline="", encoding="utf-8") as handle:
-            header = next(csv.reader(handle), [])
-        absent = [column for column in TABLE_COLUMNS[name] if column not in {h.strip() for h in header}]
-        if absent:
-            raise LoaderError(f"{path}: header lacks column(s) of the raw contract: {', '.join(absent)}")
-    return files
+    try:
+        return {name: inspect_csv(path, TABLE_COLUMNS[name]) for name, path in files.items()}
+    except CsvFileError as exc:
+        raise LoaderError(str(exc)) from exc
 
 
 def _identifier(name: str) -> str:
@@ -51,33 +55,83 @@ def _identifier(name: str) -> str:
     return name
 
 
-class Loader(Protocol):
-    """Replaces ``<schema>.<table>`` with the CSV's rows, every column as text."""
+def _csv_header(csv_path: Path) -> list[str]:
+    """The column names of a canonical CSV (comma-separated UTF-8, trimmed header)."""
+    with csv_path.open(newline="", encoding="utf-8") as handle:
+        return [_identifier(column) for column in next(csv.reader(handle))]
 
-    def load_table(self, schema: str, table: str, csv_path: Path) -> int: ...
+
+@contextmanager
+def _committed(connection: Any) -> Iterator[None]:
+    """Commit the block's work on a DB-API style connection (DuckDB, psycopg2), or roll all of
+    it back when the block raises."""
+    try:
+        yield
+    except BaseException:
+        connection.rollback()
+        raise
+    connection.commit()
+
+
+class Loader(Protocol):
+    """Replaces (or with ``append`` appends to) ``<schema>.<table>`` with a canonical CSV's
+    rows, every column as text; returns the table's row count afterwards. A transactional
+    loader loads all tables in one transaction (nothing changes when one fails); for the others
+    every file is parsed in full before the first table is touched."""
+
+    transactional: ClassVar[bool]
+
+    def transaction(self) -> AbstractContextManager[None]: ...
+
+    def load_table(self, schema: str, table: str, csv_path: Path, append: bool = False) -> int: ...
+
+    def row_count(self, schema: str, table: str) -> int | None:
+        """Rows of the table, None when it does not exist."""
+        ...
 
     def close(self) -> None: ...
 
 
 class DuckDBLoader:
+    transactional: ClassVar[bool] = True
+
     def __init__(self, database: str | Path) -> None:
         import duckdb
 
         self.database = str(database)
         self.connection = duckdb.connect(self.database)
 
-    def load_table(self, schema: str, table: str, csv_path: Path) -> int:
+    def transaction(self) -> AbstractContextManager[None]:
+        self.connection.begin()
+        return _committed(self.connection)
+
+    def row_count(self, schema: str, table: str) -> int | None:
+        schema, table = _identifier(schema), _identifier(table)
+        found = self.connection.execute(
+            "select count(*) from information_schema.tables where table_schema = ? "
+            "and table_name = ?", [schema, table]).fetchone()
+        if not found or not found[0]:
+            return None
+        row = self.connection.execute(f'select count(*) from "{schema}"."{table}"').fetchone()
+        return int(row[0]) if row else 0
+
+    def load_table(self, schema: str, table: str, csv_path: Path, append: bool = False) -> int:
         schema, table = _identifier(schema), _identifier(table)
         con = self.connection
         con.execute(f'create schema if not exists "{schema}"')
-        con.execute(
-            f'create or replace table "{schema}"."{table}" as '
-            "select * from read_csv(?, all_varchar = true, header = true, delim = ',', "
-            "quote = '\"', escape = '\"', auto_detect = true)",
-            [str(csv_path)],
-        )
-        row = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()
-        return int(row[0]) if row else 0
+        rows = ("select * from read_csv(?, all_varchar = true, header = true, delim = ',', "
+                "quote = '\"', escape = '\"', auto_detect = true)")
+        if append and self.row_count(schema, table) is not None:
+            present = {r[0] for r in con.execute(
+                "select column_name from information_schema.columns where table_schema = ? "
+                "and table_name = ?", [schema, table]).fetchall()}
+            for column in _csv_header(csv_path):
+                if column not in present:  # a column the EL tool added since
+                    con.execute(f'alter table "{schema}"."{table}" add column "{column}" varchar')
+            con.execute(f'insert into "{schema}"."{table}" by name {rows}', [str(csv_path)])
+        else:
+            con.execute(f'create or replace table "{schema}"."{table}" as {rows}', [str(csv_path)])
+        return self.row_count(schema, table) or 0
 
     def close(self) -> None:
         self.connection.close()
@@ -87,22 +141,44 @@ class PostgresLoader:
     """Loads into PostgreSQL over the same environment variables as the dbt profile
     (LEAD_FUNNEL_PG_HOST, _PORT, _USER, _PASSWORD, _DATABASE); every column is text."""
 
+    transactional: ClassVar[bool] = True
+
     def __init__(self) -> None:
         self.connection = postgres_connection()
         self.database = "postgres"
 
-    def load_table(self, schema: str, table: str, csv_path: Path) -> int:
+    def transaction(self) -> AbstractContextManager[None]:
+        # psycopg2 opens a transaction at the first statement; DDL is transactional too.
+        return _committed(self.connection)
+
+    def row_count(self, schema: str, table: str) -> int | None:
         schema, table = _identifier(schema), _identifier(table)
-        with csv_path.open(newline="", encoding="utf-8") as handle:
-            header = [_identifier(column.strip()) for column in next(csv.reader(handle))]
-        columns = ", ".join(f'"{column}" text' for column in header)
         with self.connection, self.connection.cursor() as cursor:
+            cursor.execute("select to_regclass(%s)", [f'"{schema}"."{table}"'])
+            found = cursor.fetchone()
+            if not found or found[0] is None:
+                return None
+            cursor.execute(f'select count(*) from "{schema}"."{table}"')
+            row = cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    def load_table(self, schema: str, table: str, csv_path: Path, append: bool = False) -> int:
+        schema, table = _identifier(schema), _identifier(table)
+        header = _csv_header(csv_path)
+        columns = ", ".join(f'"{column}" text' for column in header)
+        with self.connection.cursor() as cursor:  # committed by transaction()
             cursor.execute(f'create schema if not exists "{schema}"')
-            cursor.execute(f'drop table if exists "{schema}"."{table}"')
-            cursor.execute(f'create table "{schema}"."{table}" ({columns})')
+            if not append:
+                cursor.execute(f'drop table if exists "{schema}"."{table}"')
+            cursor.execute(f'create table if not exists "{schema}"."{table}" ({columns})')
+            for column in header:  # appending: a column the EL tool added since
+                cursor.execute(
+                    f'alter table "{schema}"."{table}" add column if not exists "{column}" text')
+            # The column list maps the CSV's columns by name onto the table's.
+            names = ", ".join(f'"{column}"' for column in header)
             with csv_path.open(encoding="utf-8") as handle:
-                cursor.copy_expert(
-                    f'copy "{schema}"."{table}" from stdin with (format csv, header true)', handle)
+                cursor.copy_expert(f'copy "{schema}"."{table}" ({names}) from stdin '
+                                   "with (format csv, header true)", handle)
             cursor.execute(f'select count(*) from "{schema}"."{table}"')
             row = cursor.fetchone()
         return int(row[0]) if row else 0
@@ -116,16 +192,43 @@ class SparkLoader:
     the metastore in ./metastore_db, both relative to the project directory, the current
     directory); every column is a string. The metastore is single-process: run it before dbt."""
 
+    transactional: ClassVar[bool] = False
+
     def __init__(self) -> None:
         self.session = spark_session()
         self.database = "spark"
 
-    def load_table(self, schema: str, table: str, csv_path: Path) -> int:
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        yield  # no transactions: load_tables parses every file in full beforehand
+
+    def row_count(self, schema: str, table: str) -> int | None:
+        schema, table = _identifier(schema), _identifier(table)
+        if not self.session.catalog.tableExists(f"{schema}.{table}"):
+            return None
+        return int(self.session.table(f"{schema}.{table}").count())
+
+    def load_table(self, schema: str, table: str, csv_path: Path, append: bool = False) -> int:
+        from pyspark.sql import functions
+
         schema, table = _identifier(schema), _identifier(table)
         self.session.sql(f"create database if not exists {schema}")
         frame = (self.session.read.option("header", True).option("inferSchema", False)
-                 .option("escape", '"').option("multiLine", True).csv(str(csv_path.resolve())))
-        frame.write.mode("overwrite").saveAsTable(f"{schema}.{table}")
+                 .option("escape", '"').option("multiLine", True).option("mode", "FAILFAST")
+                 .csv(str(csv_path.resolve())))
+        if append and self.session.catalog.tableExists(f"{schema}.{table}"):
+            present = self.session.table(f"{schema}.{table}").columns
+            added = [column for column in frame.columns if column not in present]
+            if added:  # a column the EL tool added since
+                self.session.sql(f"alter table {schema}.{table} add columns ("
+                                 + ", ".join(f"`{column}` string" for column in added) + ")")
+            for column in present:
+                if column not in frame.columns:
+                    frame = frame.withColumn(column, functions.lit(None).cast("string"))
+            # saveAsTable in append mode matches the columns by name.
+            frame.write.mode("append").saveAsTable(f"{schema}.{table}")
+        else:
+            frame.write.mode("overwrite").saveAsTable(f"{schema}.{table}")
         return int(self.session.table(f"{schema}.{table}").count())
 
     def close(self) -> None:
@@ -167,6 +270,8 @@ def spark_session() -> Any:
 
 
 ENGINES = ("duckdb", "postgres", "spark")
+_TRANSACTIONAL = {"duckdb": DuckDBLoader.transactional, "postgres": PostgresLoader.transactional,
+                  "spark": SparkLoader.transactional}
 
 
 def make_loader(engine: str, database: str | Path) -> Loader:
@@ -179,12 +284,97 @@ def make_loader(engine: str, database: str | Path) -> Loader:
     raise LoaderError(f"unsupported engine {engine!r} (available: {', '.join(ENGINES)})")
 
 
-def load_directory(data_dir: Path | str, database: str | Path | None = None,
-                   schema: str = DEFAULT_SCHEMA, engine: str = "duckdb") -> dict[str, int]:
-    """Load the four raw CSVs of ``data_dir``; return the row count of every table."""
-    files = source_files(data_dir)
-    loader = make_loader(engine, database if database is not None else default_database())
+@dataclass
+class TableLoad:
+    """What a load did to one table."""
+
+    table: str
+    source: CsvFile
+    rows_in_table: int  # after the load
+    previous_rows: int | None = None  # before it, when it was counted (None: absent/uncounted)
+    appended: bool = False
+
+    @property
+    def rows_loaded(self) -> int:
+        return self.rows_in_table - (self.previous_rows or 0) if self.appended else self.rows_in_table
+
+    @property
+    def emptied(self) -> bool:
+        """A non-empty table replaced by an empty extract (only with allow_empty)."""
+        return not self.appended and bool(self.previous_rows) and self.rows_in_table == 0
+
+
+def _refuse_empty_replacements(schema: str, files: dict[str, CsvFile],
+                               previous: dict[str, int | None]) -> None:
+    refused = [f"{schema}.{name} holds {previous[name]:,} rows and {files[name].path} has a "
+               "header but no rows" for name in files
+               if not files[name].has_rows and previous.get(name)]
+    if refused:
+        raise LoaderError(
+            "refusing to replace a non-empty table with an empty extract (nothing was loaded): "
+            + "; ".join(refused) + ". If the source really is empty now, pass --allow-empty "
+            "(allow_empty=True); to add rows instead, --append.")
+
+
+def _explain(exc: Exception, source: CsvFile, scratch: Path) -> str:
+    """Why an engine could not read a file: a row of the wrong width when parsing it in full
+    finds one (engines word that vaguely), else the first line of the engine's error."""
     try:
-        return {name: loader.load_table(schema, name, path) for name, path in files.items()}
-    finally:
-        loader.close()
+        canonical_copy(source, scratch / "explain.csv")
+    except CsvFileError as found:
+        return str(found).removeprefix(f"{source.path}: ")
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def load_tables(data_dir: Path | str, database: str | Path | None = None,
+                schema: str = DEFAULT_SCHEMA, engine: str = "duckdb", append: bool = False,
+                allow_empty: bool = False) -> list[TableLoad]:
+    """Load the four raw CSVs of ``data_dir`` into ``schema``: replace the tables (default) or
+    append the rows to them. Every file is checked, and a file that is not comma-separated
+    UTF-8 rewritten, before any table is touched; a non-empty table is never replaced by an
+    empty extract unless ``allow_empty``."""
+    schema = _identifier(schema)
+    if engine not in ENGINES:
+        raise LoaderError(f"unsupported engine {engine!r} (available: {', '.join(ENGINES)})")
+    files = source_files(data_dir)
+    with tempfile.TemporaryDirectory(prefix="lead_funnel_load_") as scratch:
+        paths: dict[str, Path] = {}
+        for name, source in files.items():
+            # Rewritten (and so parsed in full, every row's width checked) unless the file is
+            # plain comma-separated UTF-8 and the engine rolls back a failed load by itself.
+            try:
+                paths[name] = (source.path if source.canonical and _TRANSACTIONAL[engine]
+                               else canonical_copy(source, Path(scratch) / f"{name}.csv"))
+            except CsvFileError as exc:
+                raise LoaderError(str(exc)) from exc
+        loader = make_loader(engine, database if database is not None else default_database())
+        try:
+            # Counted before anything is written: the empty-extract guard, the appended rows.
+            previous = {name: loader.row_count(schema, name) for name, source in files.items()
+                        if append or not source.has_rows}
+            if not append and not allow_empty:
+                _refuse_empty_replacements(schema, files, previous)
+            loads: list[TableLoad] = []
+            with loader.transaction():
+                for name, path in paths.items():
+                    try:
+                        rows = loader.load_table(schema, name, path, append)
+                    except Exception as exc:  # the engine's own error: named, not a traceback
+                        outcome = ("nothing was loaded" if loader.transactional
+                                   else "the tables before it were loaded")
+                        raise LoaderError(f"loading {schema}.{name} from {files[name].path} "
+                                          f"failed ({outcome}): "
+                                          f"{_explain(exc, files[name], Path(scratch))}") from exc
+                    loads.append(TableLoad(name, files[name], rows, previous.get(name), append))
+            return loads
+        finally:
+            loader.close()
+
+
+def load_directory(data_dir: Path | str, database: str | Path | None = None,
+                   schema: str = DEFAULT_SCHEMA, engine: str = "duckdb", append: bool = False,
+                   allow_empty: bool = False) -> dict[str, int]:
+    """Load the four raw CSVs of ``data_dir`` (see :func:`load_tables`); return the row count
+    of every table after the load."""
+    return {load.table: load.rows_in_table
+            for load in load_tables(data_dir, database, schema, engine, append, allow_empty)}
