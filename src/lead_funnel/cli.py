@@ -10,7 +10,7 @@ from typing import Sequence
 
 from lead_funnel import __version__
 from lead_funnel.benchmark import run_benchmark
-from lead_funnel.dbt_runner import DbtError, run_dbt
+from lead_funnel.dbt_runner import DbtError, parse_vars, run_dbt
 from lead_funnel.generator import DEFAULT_AS_OF, GeneratorConfig, generate_to_dir
 from lead_funnel.loader import DEFAULT_SCHEMA, ENGINES, LoaderError, default_database, load_tables
 from lead_funnel.summary import SummaryError, summarize
@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     build = sub.add_parser("build", help="run `dbt build` on the project")
     build.add_argument("--as-of", default=None, help="ISO timestamp passed as var as_of")
+    build.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                       help="another dbt var (repeatable), VALUE read as YAML: numbers stay "
+                       "numbers, null is null; e.g. --var mql_threshold=50")
     build.add_argument("--select", nargs="+", default=[], help="dbt selection")
     build.add_argument("--database", default=None,
                        help="DuckDB file for the profile (default: env LEAD_FUNNEL_DUCKDB)")
@@ -126,7 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _load(args.data, args.database or default_database(), args.schema, args.engine,
                   args.append, args.allow_empty)
         elif args.command == "build":
-            run_dbt("build", as_of=args.as_of, select=args.select, database=args.database)
+            run_dbt("build", as_of=args.as_of, select=args.select, database=args.database,
+                    dbt_vars=parse_vars(args.var))
         elif args.command == "summary":
             print(summarize(args.database or default_database()))
         elif args.command == "validate":

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
+import importlib
 import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 
 class DbtError(RuntimeError):
@@ -32,15 +36,51 @@ def dbt_executable() -> str:
     return found
 
 
+_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def parse_vars(pairs: Sequence[str]) -> dict[str, Any]:
+    """``NAME=VALUE`` pairs (``lead-funnel build --var``) as dbt vars. VALUE is read as YAML, as
+    dbt reads --vars, so numbers stay numbers and ``null`` / an empty VALUE is null; timestamps
+    and dates stay text (an ISO as_of is passed on as written)."""
+    yaml: Any = importlib.import_module("yaml")  # PyYAML, a dbt dependency (no type stubs)
+    parsed: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        name = name.strip()
+        if not sep or not _VAR_NAME.match(name):
+            raise ValueError(f"--var expects NAME=VALUE (e.g. mql_threshold=50), got {pair!r}")
+        try:
+            parsed[name] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise ValueError(f"--var {name}: VALUE is not YAML: {value!r}") from exc
+        if isinstance(parsed[name], (datetime.date, datetime.datetime)):
+            parsed[name] = value.strip()  # YAML reads ISO text as a date: keep it as written
+    return parsed
+
+
+def merged_vars(as_of: str | None, dbt_vars: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``as_of`` (when given) first, then the other vars; as_of given twice must agree."""
+    rest = dict(dbt_vars or {})
+    if as_of is None:
+        return rest
+    if "as_of" in rest and rest["as_of"] != as_of:
+        raise ValueError(f"as_of given twice: --as-of {as_of} and --var as_of={rest['as_of']}")
+    rest.pop("as_of", None)
+    return {"as_of": as_of, **rest}
+
+
 def build_command(command: str = "build", as_of: str | None = None,
                   select: Sequence[str] = (), extra_args: Sequence[str] = (),
-                  project: Path | None = None, executable: str | None = None) -> list[str]:
+                  project: Path | None = None, executable: str | None = None,
+                  dbt_vars: Mapping[str, Any] | None = None) -> list[str]:
     root = project if project is not None else project_dir()
     # A command may be several words ("source freshness"): the flags go after all of them.
     argv = [executable or dbt_executable(), *command.split(),
             "--project-dir", str(root), "--profiles-dir", str(root / "profiles")]
-    if as_of is not None:
-        argv += ["--vars", json.dumps({"as_of": as_of})]
+    merged = merged_vars(as_of, dbt_vars)
+    if merged:
+        argv += ["--vars", json.dumps(merged)]
     if select:
         argv += ["--select", *select]
     argv += list(extra_args)
@@ -59,10 +99,12 @@ def dbt_env(base: Mapping[str, str] | None = None,
 
 def run_dbt(command: str = "build", as_of: str | None = None, select: Sequence[str] = (),
             extra_args: Sequence[str] = (), project: Path | None = None,
-            database: str | Path | None = None) -> None:
-    """Run dbt, streaming its output to ours; raise DbtError on a non-zero exit."""
-    argv = build_command(command, as_of, select, extra_args, project)
-    print("$ " + " ".join(argv), flush=True)
+            database: str | Path | None = None,
+            dbt_vars: Mapping[str, Any] | None = None) -> None:
+    """Run dbt, streaming its output to ours; raise DbtError on a non-zero exit. The command is
+    printed first, quoted so that it can be pasted into a shell."""
+    argv = build_command(command, as_of, select, extra_args, project, dbt_vars=dbt_vars)
+    print("$ " + shlex.join(argv), flush=True)
     try:
         completed = subprocess.run(argv, env=dbt_env(database=database), check=False)
     except OSError as exc:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -119,3 +120,70 @@ def test_cli_generate_normalises_as_of(tmp_path: Path,
     assert manifest["seed"] == 5 and manifest["contacts"] == 300
     assert "wrote" in capsys.readouterr().out
     assert main(["generate", "--out", str(out), "--as-of", "yesterday"]) == 1
+
+
+FAKE_DBT = """#!{python}
+import json, sys
+with open({out!r}, "a", encoding="utf-8") as handle:
+    handle.write(json.dumps(sys.argv[1:]) + "\\n")
+"""
+
+
+def fake_dbt(directory: Path) -> tuple[Path, Path]:
+    """An executable standing in for dbt that appends its argv (as JSON) to a file."""
+    directory.mkdir(parents=True)
+    record = directory / "argv.jsonl"
+    script = directory / "dbt"
+    script.write_text(FAKE_DBT.format(python=sys.executable, out=str(record)))
+    script.chmod(0o755)
+    return script, record
+
+
+def test_build_prints_a_pasteable_command_with_every_var(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # Spaces and quotes in paths, JSON in --vars: nothing survives a shell unquoted.
+    script, record = fake_dbt(tmp_path / "venv's bin")
+    project = tmp_path / "my project"
+    monkeypatch.setenv("LEAD_FUNNEL_PROJECT_DIR", str(project))
+    monkeypatch.setattr(dbt_runner, "dbt_executable", lambda: str(script))
+    code = main(["build", "--as-of", "2025-12-31T00:00:00Z", "--var", "mql_threshold=50",
+                 "--var", "score_half_life_days=null", "--var", "fit_grade_a=42.5",
+                 "--var", "raw_schema=my raw", "--select", "staging+", "marts"])
+    assert code == 0
+    printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("$ ")]
+    assert len(printed) == 1
+    ran = json.loads(record.read_text().splitlines()[0])
+    argv = shlex.split(printed[0][2:])
+    assert argv == [str(script), *ran]  # the printed line is exactly what ran
+    assert json.loads(argv[argv.index("--vars") + 1]) == {
+        "as_of": "2025-12-31T00:00:00Z", "mql_threshold": 50, "score_half_life_days": None,
+        "fit_grade_a": 42.5, "raw_schema": "my raw"}
+    assert argv[argv.index("--project-dir") + 1] == str(project.resolve())
+
+    # Pasted into a shell, the line runs the same command.
+    subprocess.run(["bash", "-c", printed[0][2:]], check=True)
+    assert json.loads(record.read_text().splitlines()[1]) == ran
+
+
+def test_build_var_values_and_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert dbt_runner.parse_vars(["mql_threshold=50", "max_engagement_score=", "as_of=2025-06-30",
+                                  "handoff_sla_hours= 36 ", "note=hello=world"]) == {
+        "mql_threshold": 50, "max_engagement_score": None, "as_of": "2025-06-30",
+        "handoff_sla_hours": 36, "note": "hello=world"}
+    argv = build_command(dbt_vars={"mql_threshold": 50}, project=tmp_path, executable="dbt")
+    assert argv[-2:] == ["--vars", '{"mql_threshold": 50}']
+    monkeypatch.setattr(dbt_runner, "dbt_executable", lambda: "dbt")
+    for args, message in [
+        (["--var", "mql_threshold"], "--var expects NAME=VALUE (e.g. mql_threshold=50), got "
+                                     "'mql_threshold'"),
+        (["--var", "=50"], "--var expects NAME=VALUE (e.g. mql_threshold=50), got '=50'"),
+        (["--var", "x=[1, 2"], "--var x: VALUE is not YAML: '[1, 2'"),
+        (["--as-of", "2025-01-01T00:00:00Z", "--var", "as_of=2024-01-01T00:00:00Z"],
+         "as_of given twice: --as-of 2025-01-01T00:00:00Z and --var as_of=2024-01-01T00:00:00Z"),
+    ]:
+        assert main(["build", *args]) == 1
+        captured = capsys.readouterr()
+        assert captured.err.strip() == f"lead-funnel build: error: {message}"
+        assert "$ " not in captured.out  # refused before dbt runs
