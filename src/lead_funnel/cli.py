@@ -79,6 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
                           help="ceiling on quarantined_rows / raw_rows (0.05)")
     validate.add_argument("--max-staleness-days", type=float, default=7.0,
                           help="max days between the newest event and as_of (7)")
+    validate.add_argument("--max-shrink", type=float, default=0.5,
+                          help="largest share of rows a raw table or mart may lose since the "
+                          "last validated run (0.5); 1 accepts any drop")
+    validate.add_argument("--raw-schema", default=DEFAULT_SCHEMA,
+                          help="schema of the raw tables counted by the volume check (raw)")
+    validate.add_argument("--no-history", action="store_true",
+                          help="compare with the run history but do not record this run")
 
     demo = sub.add_parser("demo", help="generate -> load -> build -> summary")
     _add_generate_args(demo, "data/sample")
@@ -135,7 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(summarize(args.database or default_database()))
         elif args.command == "validate":
             report = run_validation(args.database or default_database(),
-                                    args.max_quarantine_share, args.max_staleness_days)
+                                    args.max_quarantine_share, args.max_staleness_days,
+                                    args.max_shrink, args.raw_schema, not args.no_history)
             print(report.render())
             return 0 if report.success else 1
         elif args.command == "demo":

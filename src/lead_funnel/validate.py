@@ -12,6 +12,17 @@ read-only with DuckDB, handed to an ephemeral GX context as a dataframe asset an
 against one suite per frame. Scalars derived from several columns (the overall MQL rate, the
 quarantine share, the staleness) are put into one-row frames and checked with
 ``expect_column_max_to_be_between``, which, unlike the per-row expectations, fails on null.
+
+Volume check. A wiped or truncated extract builds cleanly (fewer rows break no dbt test), so the
+row count of every raw table and mart is compared with the last run that passed validation: a
+relation with more than ``max_shrink`` (0.5) fewer rows fails. The counts live beside the data,
+in ``lead_funnel_meta.run_history`` of the same DuckDB file (validated_at, as_of, relation,
+row_count, passed), one row per relation and run. The marts are read on a read-only connection
+(as a BI tool or a running dbt may hold the file); only afterwards is the file opened
+read-write, briefly, to append this run's counts, and when that is impossible (another process
+holds the write lock) the report says so and the run is simply not recorded. Failed runs are
+recorded too but never become the baseline, so a wiped extract keeps failing until the data is
+back, or until a run with ``--max-shrink 1`` accepts the new volume.
 """
 
 from __future__ import annotations
@@ -19,10 +30,11 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from lead_funnel.contract import FUNNEL_STAGES
+from lead_funnel.contract import FUNNEL_STAGES, TABLES
 from lead_funnel.marts import MART_SCHEMA, connect_marts
 
 if TYPE_CHECKING:
@@ -41,6 +53,13 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "lead_handoffs": HANDOFF_TIMESTAMPS + ("response_hours",),
     "funnel_volume_daily": ("day", "entries", "contacts"),
 }
+
+# The volume check: every raw table and these marts (dq_run_context always has one row).
+VOLUME_MARTS = ("lead_stages", "lead_handoffs", "lead_stage_transitions", "funnel_conversion",
+                "funnel_volume_daily")
+META_SCHEMA = "lead_funnel_meta"
+HISTORY_TABLE = "run_history"
+HISTORY = f"{META_SCHEMA}.{HISTORY_TABLE}"
 
 Observer = Callable[[dict[str, Any]], str]
 
@@ -61,6 +80,7 @@ class CheckResult:
 class ValidationReport:
     database: str
     results: list[CheckResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> int:
@@ -82,6 +102,7 @@ class ValidationReport:
             if not r.success:
                 line += f"  -> observed: {r.observed}"
             lines.append(line)
+        lines += [f"note: {note}" for note in self.notes]
         lines.append(f"validate: {self.passed} passed, {self.failed} failed")
         return "\n".join(lines)
 
@@ -147,7 +168,43 @@ def _quiet_gx() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def _read(database: str) -> dict[str, pd.DataFrame]:
+@dataclass
+class Volumes:
+    """Row counts now and at the baseline (the last run that passed validation)."""
+
+    counts: dict[str, int]
+    baseline: dict[str, int] = field(default_factory=dict)
+    baseline_at: Any = None  # validated_at of the baseline run (None: no baseline)
+    baseline_as_of: Any = None
+
+
+def _relations(con: Any, raw_schema: str) -> dict[str, int]:
+    present = {(r[0], r[1]) for r in con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_schema in (?, ?)", [raw_schema, MART_SCHEMA]).fetchall()}
+    counts: dict[str, int] = {}
+    for schema, names in ((raw_schema, TABLES), (MART_SCHEMA, VOLUME_MARTS)):
+        for name in names:
+            if (schema, name) in present:
+                row = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
+                counts[f"{schema}.{name}"] = int(row[0]) if row else 0
+    return counts
+
+
+def _baseline(con: Any, volumes: Volumes) -> None:
+    found = con.execute("select count(*) from information_schema.tables where table_schema = ? "
+                        "and table_name = ?", [META_SCHEMA, HISTORY_TABLE]).fetchone()
+    if not found or not found[0]:
+        return
+    rows = con.execute(
+        f"select relation, row_count, validated_at, as_of from {HISTORY} where validated_at = "
+        f"(select max(validated_at) from {HISTORY} where passed)").fetchall()
+    volumes.baseline = {relation: int(count) for relation, count, _, _ in rows}
+    if rows:
+        volumes.baseline_at, volumes.baseline_as_of = rows[0][2], rows[0][3]
+
+
+def _read(database: str, raw_schema: str = "raw") -> tuple[dict[str, pd.DataFrame], Volumes]:
     import duckdb
 
     con = connect_marts(database, COLUMNS, ValidationError)
@@ -160,13 +217,72 @@ def _read(database: str) -> dict[str, pd.DataFrame]:
             except duckdb.Error as exc:
                 first_line = str(exc).splitlines()[0]
                 raise ValidationError(f"cannot read {MART_SCHEMA}.{name}: {first_line}") from exc
-        return frames
+        volumes = Volumes(_relations(con, raw_schema))
+        _baseline(con, volumes)
+        return frames, volumes
     finally:
         con.close()
 
 
+def _volume_frame(volumes: Volumes, max_shrink: float) -> _Frame:
+    """One row per relation counted now or at the baseline: the share of rows lost since."""
+    import great_expectations.expectations as gxe
+    import pandas as pd
+
+    relations = sorted(set(volumes.counts) | set(volumes.baseline))
+    previous = [volumes.baseline.get(r) for r in relations]
+    current = [volumes.counts.get(r, 0) for r in relations]  # gone since the baseline: 0 rows
+    shrink = [0.0 if not before else max(0.0, (before - now) / before)
+              for before, now in zip(previous, current)]
+    df = pd.DataFrame({"relation": relations, "shrink": shrink}, dtype="object")
+    df["shrink"] = df["shrink"].astype("float64")
+
+    def observe(result: dict[str, Any]) -> str:
+        if volumes.baseline_at is None:
+            return "no earlier validated run"
+        lost = [f"{relation} {before:,} -> {now:,} rows (-{loss:.0%})"
+                for relation, before, now, loss in zip(relations, previous, current, shrink)
+                if before and loss > max_shrink]
+        at = pd.Timestamp(volumes.baseline_at).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return (", ".join(lost) + f" since the run validated at {at} "
+                f"(as_of {_fmt(volumes.baseline_as_of)})")
+
+    frame = _Frame("volume", df)
+    frame.checks.append(_Check(
+        "volume", f"row counts of raw tables and marts not down more than {max_shrink:.0%} since "
+        "the last validated run",
+        gxe.ExpectColumnValuesToBeBetween(column="shrink", min_value=0, max_value=max_shrink,
+                                          mostly=1.0), observe))
+    return frame
+
+
+def record_run(database: str, as_of: Any, counts: dict[str, int], passed: bool) -> str | None:
+    """Append this run's row counts to lead_funnel_meta.run_history on a short read-write
+    connection; the reason as text when the file cannot be written (the run is then simply not
+    recorded), else None."""
+    import duckdb
+
+    validated_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    try:
+        con = duckdb.connect(database)
+    except duckdb.Error as exc:
+        return f"run history not recorded: cannot open {database} for writing: " + \
+            str(exc).strip().splitlines()[0]
+    try:
+        con.execute(f"create schema if not exists {META_SCHEMA}")
+        con.execute(f"create table if not exists {HISTORY} (validated_at timestamp, "
+                    "as_of timestamp, relation varchar, row_count bigint, passed boolean)")
+        con.executemany(f"insert into {HISTORY} values (?, ?, ?, ?, ?)",
+                        [(validated_at, as_of, relation, count, passed)
+                         for relation, count in sorted(counts.items())])
+    finally:
+        con.close()
+    return None
+
+
 def _build_frames(marts: dict[str, pd.DataFrame], max_quarantine_share: float,
-                  max_staleness_days: float) -> list[_Frame]:
+                  max_staleness_days: float, volumes: Volumes | None = None,
+                  max_shrink: float = 0.5) -> list[_Frame]:
     import great_expectations.expectations as gxe
     import pandas as pd
 
@@ -269,6 +385,10 @@ def _build_frames(marts: dict[str, pd.DataFrame], max_quarantine_share: float,
                lambda r: f"{_unexpected(r)} as (entries, contacts)"),
     ]
     frames.append(volume)
+
+    # 7. Volume: no raw table or mart lost more than max_shrink of its rows since the baseline.
+    if volumes is not None:
+        frames.append(_volume_frame(volumes, max_shrink))
     return frames
 
 
@@ -276,21 +396,25 @@ def _order(frames: list[_Frame]) -> list[_Check]:
     """All checks in report order: marts as in the brief (conversion, stages, handoffs,
     run context, volume)."""
     rank = {"funnel_conversion": 0, "lead_stages": 1, "lead_handoffs": 2, "dq_run_context": 3,
-            "funnel_volume_daily": 4}
+            "funnel_volume_daily": 4, "volume": 5}
     checks = [c for f in frames for c in f.checks]
     return sorted(checks, key=lambda c: rank.get(c.mart, len(rank)))
 
 
 def run_validation(database: str, max_quarantine_share: float = 0.05,
-                   max_staleness_days: float = 7.0) -> ValidationReport:
+                   max_staleness_days: float = 7.0, max_shrink: float = 0.5,
+                   raw_schema: str = "raw", record_history: bool = True) -> ValidationReport:
     """Run the suite against the marts in ``database``; raise ValidationError when the
-    database, a mart or one of the columns read is missing."""
-    marts = _read(database)
+    database, a mart or one of the columns read is missing. Unless ``record_history`` is
+    false, the run's row counts are then appended to lead_funnel_meta.run_history."""
+    if not 0 <= max_shrink <= 1:
+        raise ValidationError(f"--max-shrink must be between 0 and 1, got {max_shrink:g}")
+    marts, volumes = _read(database, raw_schema)
     _quiet_gx()
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    frames = _build_frames(marts, max_quarantine_share, max_staleness_days)
+    frames = _build_frames(marts, max_quarantine_share, max_staleness_days, volumes, max_shrink)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False,
                                                          metric_calculations=False)
@@ -318,4 +442,12 @@ def run_validation(database: str, max_quarantine_share: float = 0.05,
                 check.mart, check.description, bool(result.success), observed)
     report = ValidationReport(database=str(database))
     report.results = [outcome[c.expectation.id] for c in _order(frames)]
+    if volumes.baseline_at is None:
+        report.notes.append(f"no earlier validated run in {HISTORY}: the volume check has "
+                            "nothing to compare with yet")
+    if record_history:
+        as_of = marts["dq_run_context"].iloc[0]["as_of"]
+        problem = record_run(str(database), as_of, volumes.counts, report.success)
+        report.notes.append(problem or f"row counts of {len(volumes.counts)} relations recorded "
+                            f"in {HISTORY}")
     return report

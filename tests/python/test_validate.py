@@ -7,15 +7,20 @@ dbt needed), then break exactly one thing and check that exactly that expectatio
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 
 from lead_funnel.cli import main
+from lead_funnel.dbt_runner import run_dbt
 from lead_funnel.validate import CheckResult, ValidationError, ValidationReport, run_validation
+
+from conftest import FIXTURE_AS_OF
 
 HEALTHY_SQL = """
 create schema analytics;
@@ -63,7 +68,7 @@ insert into analytics.funnel_volume_daily values
     ('2024-07-01', 'lead', 'referral', 2, 1);
 """
 
-CHECKS = 23
+CHECKS = 24
 
 
 def _make_db(path: Path, *breakage: str) -> str:
@@ -87,7 +92,7 @@ def test_healthy_database_passes(tmp_path: Path) -> None:
     assert report.success and report.passed == CHECKS and report.failed == 0
     marts = {r.mart for r in report.results}
     assert marts == {"funnel_conversion", "lead_stages", "lead_handoffs", "dq_run_context",
-                     "funnel_volume_daily"}
+                     "funnel_volume_daily", "volume"}
     assert report.render().splitlines()[-1] == f"validate: {CHECKS} passed, 0 failed"
 
 
@@ -221,7 +226,9 @@ def test_fixture_marts_pass(fixture_db: Path, marts: duckdb.DuckDBPyConnection) 
     # The hand-made fixture is deliberately dirty: 17 of its 60 raw rows are quarantined
     # (0.28), far over the 0.05 production ceiling, so the ceiling here is 0.5. Its newest
     # event (2024-06-30 12:00) is half a day before as_of (2024-07-01), so 7 days is ample.
-    report = run_validation(str(fixture_db), max_quarantine_share=0.5, max_staleness_days=7)
+    # The shared fixture is only read: this run is not recorded in its run history.
+    report = run_validation(str(fixture_db), max_quarantine_share=0.5, max_staleness_days=7,
+                            record_history=False)
     assert _failures(report) == [], report.render()
     assert report.passed == CHECKS
     # Opened beside the session's read-only connection; both see the same lead_stages.
@@ -229,3 +236,119 @@ def test_fixture_marts_pass(fixture_db: Path, marts: duckdb.DuckDBPyConnection) 
     assert row is not None
     count = next(r for r in report.results if r.expectation.startswith("row count"))
     assert count.observed == str(row[0])
+
+
+# ---------------------------------------------------------------------------------------------
+# Volume check: row counts against the last validated run (lead_funnel_meta.run_history).
+# ---------------------------------------------------------------------------------------------
+def _history(database: str) -> list[tuple[Any, ...]]:
+    with duckdb.connect(database, read_only=True) as con:
+        return con.execute("select relation, row_count, passed from lead_funnel_meta.run_history "
+                           "order by validated_at, relation").fetchall()
+
+
+def _volume(report: ValidationReport) -> CheckResult:
+    return next(r for r in report.results if r.mart == "volume")
+
+
+def test_volume_check_compares_with_the_last_validated_run(tmp_path: Path) -> None:
+    database = _make_db(tmp_path / "db.duckdb")
+    first = run_validation(database)
+    assert first.success
+    assert first.notes == [
+        "no earlier validated run in lead_funnel_meta.run_history: the volume check has nothing "
+        "to compare with yet",
+        "row counts of 4 relations recorded in lead_funnel_meta.run_history"]
+    assert _history(database) == [("analytics.funnel_conversion", 2, True),
+                                  ("analytics.funnel_volume_daily", 3, True),
+                                  ("analytics.lead_handoffs", 2, True),
+                                  ("analytics.lead_stages", 3, True)]
+
+    with duckdb.connect(database) as con:  # the next build lost two of three volume rows
+        con.execute("delete from analytics.funnel_volume_daily where day <> '2024-06-10'")
+    second = run_validation(database)
+    assert [f.mart for f in _failures(second)] == ["volume"]
+    observed = _volume(second).observed
+    assert observed.startswith("analytics.funnel_volume_daily 3 -> 1 rows (-67%) since the run "
+                               "validated at ")
+    assert observed.endswith(" UTC (as_of 2024-07-01 00:00:00)")
+    assert "FAIL  volume  " in second.render().replace("volume               ", "volume  ")
+
+    # A failed run never becomes the baseline: the drop keeps failing until it is accepted.
+    assert not run_validation(database).success
+    assert run_validation(database, max_shrink=0.7).success  # accepts a 67% drop
+    assert run_validation(database).success  # ... which is now the baseline
+    passed = [row[2] for row in _history(database) if row[0] == "analytics.funnel_volume_daily"]
+    assert passed == [True, False, False, True, True]
+
+
+def test_volume_check_threshold_and_vanished_relation(tmp_path: Path) -> None:
+    database = _make_db(tmp_path / "db.duckdb")
+    assert run_validation(database).success
+    with duckdb.connect(database) as con:  # exactly half the handoffs: allowed by 0.5
+        con.execute("delete from analytics.lead_handoffs where handoff_id = 'h2'")
+    assert run_validation(database, record_history=False).success
+    with duckdb.connect(database) as con:
+        con.execute("drop table analytics.funnel_conversion")
+        con.execute("create table analytics.funnel_conversion (cohort_month date, "
+                    "lead_source varchar, leads bigint, mqls bigint, lead_to_mql_rate double)")
+        con.execute("insert into analytics.funnel_conversion values "
+                    "('2024-06-01', 'paid_search', 2, 1, 0.5)")
+    report = run_validation(database, max_shrink=0.4, record_history=False)
+    assert _volume(report).observed.startswith(
+        "analytics.funnel_conversion 2 -> 1 rows (-50%), analytics.lead_handoffs 2 -> 1 rows "
+        "(-50%) since")
+    with pytest.raises(ValidationError, match="--max-shrink must be between 0 and 1, got 1.5"):
+        run_validation(database, max_shrink=1.5)
+
+
+def test_history_not_writable_is_a_note_not_a_failure(tmp_path: Path) -> None:
+    database = _make_db(tmp_path / "db.duckdb")
+    holder = duckdb.connect(database, read_only=True)  # e.g. a BI tool holding the file
+    try:
+        report = run_validation(database)
+    finally:
+        holder.close()
+    assert report.success
+    assert report.notes[-1].startswith(f"run history not recorded: cannot open {database} for "
+                                       "writing: ")
+    with duckdb.connect(database, read_only=True) as con:
+        assert con.execute("select count(*) from information_schema.tables "
+                           "where table_schema = 'lead_funnel_meta'").fetchone() == (0,)
+
+
+def test_cli_max_shrink_and_no_history(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    database = _make_db(tmp_path / "db.duckdb")
+    assert main(["validate", "--database", database, "--no-history"]) == 0
+    out = capsys.readouterr().out
+    assert "note: no earlier validated run" in out and "recorded" not in out
+    assert main(["validate", "--database", database]) == 0
+    capsys.readouterr()
+    with duckdb.connect(database) as con:
+        con.execute("delete from analytics.lead_stages where contact_id = 'c1'")
+        con.execute("update analytics.dq_run_context set active_contacts = 2")
+    assert main(["validate", "--database", database, "--max-shrink", "0.2"]) == 1
+    out = capsys.readouterr().out
+    assert "-> observed: analytics.lead_stages 3 -> 2 rows (-33%) since the run validated" in out
+    assert main(["validate", "--database", database, "--max-shrink", "0.5"]) == 0
+
+
+def test_wiped_extract_fails_the_volume_check(fixture_db: Path, tmp_path: Path) -> None:
+    """The brief's case end to end: a validated build, then raw.opportunities arrives empty
+    (a wiped extract), the project is rebuilt (dbt build passes) and validate fails."""
+    database = tmp_path / "wiped.duckdb"
+    shutil.copy(fixture_db, database)
+    first = run_validation(str(database), max_quarantine_share=0.5)
+    assert first.success, first.render()
+    recorded = dict((r, n) for r, n, _ in _history(str(database)))
+    assert recorded["raw.opportunities"] == 9 and len(recorded) == 9
+
+    with duckdb.connect(str(database)) as con:
+        con.execute("create or replace table raw.opportunities as "
+                    "select * from raw.opportunities where false")
+    run_dbt("build", as_of=FIXTURE_AS_OF, database=database)
+    second = run_validation(str(database), max_quarantine_share=0.5)
+    failures = _failures(second)
+    assert [f.mart for f in failures] == ["volume"], second.render()
+    assert failures[0].observed.startswith("raw.opportunities 9 -> 0 rows (-100%) since the run "
+                                           "validated at ")
