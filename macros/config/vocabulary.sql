@@ -12,6 +12,20 @@
     {{ return(['sales_accepted', 'sales_rejected', 'qualification', 'disqualified', 'call', 'meeting', 'email']) }}
 {%- endmacro %}
 
+{#- Contact attributes a fit rule may read (SPEC §4). The seed test fit_rule_attribute_is_known
+    accepts only these; the fit model should read its attribute list from here too. -#}
+{% macro known_fit_attributes() -%}
+    {{ return(['job_title', 'industry', 'country_code', 'lead_source', 'employee_count', 'email_domain',
+        'email_domain_type']) }}
+{%- endmacro %}
+
+{#- Operators of a fit rule (SPEC §4): equals, in ('|'-separated), contains (substring), between
+    ('lo|hi', inclusive, numeric), is_null. The seed test fit_rule_operator_is_known accepts only
+    these; fit_rule_matches should implement exactly these. -#}
+{% macro known_fit_operators() -%}
+    {{ return(['equals', 'in', 'contains', 'between', 'is_null']) }}
+{%- endmacro %}
+
 {#- Renders a Python list of strings as a SQL in-list: ('a', 'b'). -#}
 {% macro sql_in_list(values) -%}
     ({% for value in values %}'{{ value }}'{% if not loop.last %}, {% endif %}{% endfor %})
