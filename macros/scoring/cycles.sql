@@ -33,7 +33,7 @@
                 occurred_at,
                 1 as is_rejection
             from {{ ref('stg_crm__sales_activities') }}
-            where is_rejection
+            where is_rejection and {{ lead_funnel.refresh_filter('contact_id') }}
         ) as timeline
     ) as counted
     where is_rejection = 0

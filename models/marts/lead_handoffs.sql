@@ -3,7 +3,7 @@ with
 
 handoffs as (
 
-    select * from {{ ref('int_handoffs_resolved') }}
+    select * from {{ ref('int_handoffs_sla_checked') }}
 
 ),
 

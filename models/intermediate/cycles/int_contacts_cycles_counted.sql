@@ -5,13 +5,14 @@ with
 contacts as (
 
     select * from {{ ref('stg_crm__contacts') }}
+    where {{ refresh_filter('contact_id') }}
 
 ),
 
 rejections as (
 
     select * from {{ ref('int_sales_activities_cycled') }}
-    where is_rejection
+    where is_rejection and {{ refresh_filter('contact_id') }}
 
 ),
 

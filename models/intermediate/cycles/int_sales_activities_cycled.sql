@@ -5,6 +5,7 @@ with
 activities as (
 
     select * from {{ ref('stg_crm__sales_activities') }}
+    where {{ refresh_filter('contact_id') }}
 
 ),
 

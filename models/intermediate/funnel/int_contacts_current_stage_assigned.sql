@@ -12,36 +12,42 @@ with
 contacts as (
 
     select * from {{ ref('stg_crm__contacts') }}
+    where {{ refresh_filter('contact_id') }}
 
 ),
 
 stage_timestamps as (
 
     select * from {{ ref('int_contacts_stages_timestamped') }}
+    where {{ refresh_filter('contact_id') }}
 
 ),
 
 cycles as (
 
     select * from {{ ref('int_contacts_cycles_counted') }}
+    where {{ refresh_filter('contact_id') }}
 
 ),
 
 handoffs as (
 
     select * from {{ ref('int_handoffs_resolved') }}
+    where {{ refresh_filter('contact_id') }}
 
 ),
 
 activities as (
 
     select * from {{ ref('int_sales_activities_cycled') }}
+    where {{ refresh_filter('contact_id') }}
 
 ),
 
 opportunities as (
 
     select * from {{ ref('stg_crm__opportunities') }}
+    where {{ refresh_filter('contact_id') }}
 
 ),
 

@@ -10,24 +10,28 @@ with
 contacts as (
 
     select * from {{ ref('stg_crm__contacts') }}
+    where {{ refresh_filter('contact_id') }}
 
 ),
 
 handoffs as (
 
     select * from {{ ref('int_handoffs_resolved') }}
+    where {{ refresh_filter('contact_id') }}
 
 ),
 
 activities as (
 
     select * from {{ ref('int_sales_activities_cycled') }}
+    where {{ refresh_filter('contact_id') }}
 
 ),
 
 opportunities as (
 
     select * from {{ ref('stg_crm__opportunities') }}
+    where {{ refresh_filter('contact_id') }}
 
 ),
 

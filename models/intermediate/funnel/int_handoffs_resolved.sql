@@ -1,18 +1,20 @@
 {#- One marketing -> sales handoff per cycle that reached MQL, with sales' response (SPEC §5):
     the earliest sales_accepted / qualification of the cycle at or after mql_at (accepted) or the
     cycle's closing sales_rejected (rejected); an acceptance and the rejection at the same instant
-    count as accepted. -#}
+    count as accepted. The SLA verdict, which moves with as_of, is int_handoffs_sla_checked's. -#}
 with
 
 mql_moments as (
 
     select * from {{ ref('int_mql_moments_identified') }}
+    where {{ refresh_filter('contact_id') }}
 
 ),
 
 activities as (
 
     select * from {{ ref('int_sales_activities_cycled') }}
+    where {{ refresh_filter('contact_id') }}
 
 ),
 
@@ -111,13 +113,6 @@ final as (
         responded.responded_at,
         cast({{ hours_between('responded.mql_at', 'responded.responded_at') }} as {{ type_double() }})
             as response_hours,
-        case
-            when responded.responded_at is not null
-                then {{ hours_between('responded.mql_at', 'responded.responded_at') }}
-                    <= {{ var('handoff_sla_hours') }}
-            when {{ hours_between('responded.mql_at', as_of()) }} > {{ var('handoff_sla_hours') }}
-                then false
-        end as within_sla,
         responded.sal_at,
         responded.rejected_at,
         responded.rejection_reason,

@@ -1,8 +1,10 @@
+{{ config(materialized='table') }}
 {#- Engagement score of every staged contact at as_of (SPEC §4): the decayed points of the events
     of its last cycle (int_contacts_cycles_counted), capped. It continues the
     running score of int_engagement_moments_scored: with no event after the cycle's latest
     moment t, S(as_of) = S(t) * 0.5 ^ ((as_of - t) / H), so both models share one summation
-    (and one summation order: the result is the same bit for bit on every run). -#}
+    (and one summation order: the result is the same bit for bit on every run). A table rebuilt
+    by every build (one row per contact): the score at as_of decays for every contact. -#}
 with
 
 moments as (
@@ -17,32 +19,18 @@ last_cycles as (
 
 ),
 
-ranked_last_cycle_moments as (
+latest_moments as (
 
     select
         moments.contact_id,
-        moments.occurred_at,
-        moments.uncapped_engagement_score,
-        row_number() over (
-            partition by moments.contact_id
-            order by moments.occurred_at desc
-        ) as recency_rank
+        moments.uncapped_engagement_score
+        * {{ decay_factor(days_between('moments.occurred_at', as_of())) }} as decayed_score_at_as_of
     from moments
     inner join last_cycles
         on
             moments.contact_id = last_cycles.contact_id
             and moments.cycle_number = last_cycles.last_cycle_number
-
-),
-
-latest_moments as (
-
-    select
-        contact_id,
-        uncapped_engagement_score
-        * {{ decay_factor(days_between('occurred_at', as_of())) }} as decayed_score_at_as_of
-    from ranked_last_cycle_moments
-    where recency_rank = 1
+    where moments.is_latest_in_cycle
 
 ),
 

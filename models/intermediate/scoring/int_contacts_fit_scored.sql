@@ -9,6 +9,7 @@ with
 contacts as (
 
     select * from {{ ref('stg_crm__contacts') }}
+    where {{ refresh_filter('contact_id') }}
 
 ),
 

@@ -6,6 +6,7 @@ with
 events as (
 
     select * from {{ ref('stg_marketing__engagement_events') }}
+    where {{ refresh_filter('contact_id') }}
 
 ),
 

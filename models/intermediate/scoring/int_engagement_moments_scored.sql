@@ -9,6 +9,7 @@ with
 matched_events as (
 
     select * from {{ ref('int_engagement_events_matched') }}
+    where {{ refresh_filter('contact_id') }}
 
 ),
 
@@ -141,7 +142,10 @@ final as (
         cast(matched_event_count as {{ dbt.type_bigint() }}) as matched_event_count,
         cast(uncapped_engagement_score as {{ type_double() }}) as uncapped_engagement_score,
         cast({{ capped_engagement_score('uncapped_engagement_score') }} as {{ type_double() }})
-            as engagement_score
+            as engagement_score,
+        row_number() over (
+            partition by contact_id, cycle_number order by occurred_at desc
+        ) = 1 as is_latest_in_cycle
     from combined
 
 )

@@ -6,18 +6,21 @@ with
 moments as (
 
     select * from {{ ref('int_engagement_moments_scored') }}
+    where {{ refresh_filter('contact_id') }}
 
 ),
 
 fit_scores as (
 
     select * from {{ ref('int_contacts_fit_scored') }}
+    where {{ refresh_filter('contact_id') }}
 
 ),
 
 contacts as (
 
     select * from {{ ref('stg_crm__contacts') }}
+    where {{ refresh_filter('contact_id') }}
 
 ),
 
@@ -27,7 +30,7 @@ disqualifications as (
         contact_id,
         min(occurred_at) as first_disqualified_at
     from {{ ref('int_sales_activities_cycled') }}
-    where is_disqualification
+    where is_disqualification and {{ refresh_filter('contact_id') }}
     group by contact_id
 
 ),

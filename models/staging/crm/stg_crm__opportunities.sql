@@ -6,7 +6,7 @@ with
 usable_versions as (
 
     select * from {{ ref('base_crm__opportunities') }}
-    where quarantine_reason is null
+    where quarantine_reason is null and {{ refresh_filter('contact_id') }}
 
 ),
 

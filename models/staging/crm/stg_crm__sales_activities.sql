@@ -5,7 +5,7 @@ with
 usable_activities as (
 
     select * from {{ ref('base_crm__sales_activities') }}
-    where quarantine_reason is null
+    where quarantine_reason is null and {{ refresh_filter('contact_id') }}
 
 ),
 

@@ -4,7 +4,7 @@ with
 usable_events as (
 
     select * from {{ ref('base_marketing__engagement_events') }}
-    where quarantine_reason is null
+    where quarantine_reason is null and {{ refresh_filter('contact_id') }}
 
 ),
 

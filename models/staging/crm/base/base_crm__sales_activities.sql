@@ -1,16 +1,14 @@
-{#- Every raw sales activity, typed, with the first quarantine reason that applies (or null). -#}
-{%- set raw_columns = [
-    'activity_id', 'contact_id', 'owner_id', 'activity_type', 'rejection_reason', 'budget_confirmed',
-    'authority_confirmed', 'need_confirmed', 'timeline_confirmed', 'occurred_at', '_loaded_at'
-] -%}
-
-{{ require_valid_scoring_rules() }}
-
+{#- Every raw sales activity row with the first quarantine reason that applies, in SPEC §3 order
+    (null = usable): the row's own checks from base_crm__sales_activities_parsed around the ones
+    that depend on as_of and on the staged contacts (orphan_contact_id). Incremental: a build
+    recomputes the rows of the refreshed contacts (refresh_contact_keys). -#}
+-- depends_on: {{ ref('refresh_contact_keys') }}
 with
 
-source as (
+parsed as (
 
-    select * from {{ source('crm', 'sales_activities') }}
+    select * from {{ ref('base_crm__sales_activities_parsed') }}
+    where {{ refresh_filter('refresh_key') }}
 
 ),
 
@@ -20,43 +18,38 @@ staged_contacts as (
 
 ),
 
-typed as (
+final as (
 
     select
-        {{ clean_text('activity_id') }} as activity_id,
-        {{ clean_text('contact_id') }} as contact_id,
-        {{ clean_text('owner_id') }} as owner_id,
-        {{ clean_code('activity_type') }} as activity_type,
-        {{ clean_code('rejection_reason') }} as rejection_reason,
-        {{ parse_boolean('budget_confirmed') }} as is_budget_confirmed,
-        {{ parse_boolean('authority_confirmed') }} as is_authority_confirmed,
-        {{ parse_boolean('need_confirmed') }} as is_need_confirmed,
-        {{ parse_boolean('timeline_confirmed') }} as is_timeline_confirmed,
-        {{ clean_text('occurred_at') }} as occurred_at_text,
-        {{ parse_timestamp_utc('occurred_at') }} as occurred_at,
-        {{ parse_timestamp_utc('_loaded_at') }} as loaded_at,
-        {{ raw_record_text(raw_columns) }} as raw_record
-    from source
-
-),
-
-checked as (
-
-    select
-        typed.*,
-        {{ dbt.hash('typed.raw_record') }} as row_fingerprint,
-        {{ first_quarantine_reason([
-            ('missing_key', 'typed.activity_id is null'),
-            ('missing_timestamp', 'typed.occurred_at_text is null'),
-            ('unparseable_timestamp', 'typed.occurred_at is null'),
-            ('after_as_of', 'typed.occurred_at > ' ~ as_of()),
+        parsed.activity_id,
+        parsed.contact_id,
+        parsed.owner_id,
+        parsed.activity_type,
+        parsed.rejection_reason,
+        parsed.is_budget_confirmed,
+        parsed.is_authority_confirmed,
+        parsed.is_need_confirmed,
+        parsed.is_timeline_confirmed,
+        parsed.occurred_at_text,
+        parsed.occurred_at,
+        parsed.loaded_at,
+        parsed.raw_record,
+        parsed.row_fingerprint,
+        parsed.refresh_key,
+        parsed.early_quarantine_reason,
+        parsed.late_quarantine_reason,
+        coalesce(
+            parsed.early_quarantine_reason,
+            {{ first_quarantine_reason([
+            ('after_as_of', 'parsed.occurred_at > ' ~ as_of()),
             ('orphan_contact_id', 'staged_contacts.contact_id is null'),
-            ('unknown_activity_type', 'coalesce(typed.activity_type not in ' ~ sql_in_list(known_activity_types()) ~ ', true)'),
-        ]) }} as quarantine_reason
-    from typed
+        ]) }},
+            parsed.late_quarantine_reason
+        ) as quarantine_reason
+    from parsed
     left join staged_contacts
-        on typed.contact_id = staged_contacts.contact_id
+        on parsed.contact_id = staged_contacts.contact_id
 
 )
 
-select * from checked
+select * from final

@@ -1,15 +1,14 @@
-{#- Every raw engagement event, typed, with the first quarantine reason that applies (or null). -#}
-{%- set raw_columns = [
-    'event_id', 'contact_id', 'event_type', 'page_url', 'campaign_id', 'occurred_at', '_loaded_at'
-] -%}
-
-{{ require_valid_scoring_rules() }}
-
+{#- Every raw engagement event row with the first quarantine reason that applies, in SPEC §3 order
+    (null = usable): the row's own checks from base_marketing__engagement_events_parsed around the ones
+    that depend on as_of and on the staged contacts (orphan_contact_id). Incremental: a build
+    recomputes the rows of the refreshed contacts (refresh_contact_keys). -#}
+-- depends_on: {{ ref('refresh_contact_keys') }}
 with
 
-source as (
+parsed as (
 
-    select * from {{ source('marketing', 'engagement_events') }}
+    select * from {{ ref('base_marketing__engagement_events_parsed') }}
+    where {{ refresh_filter('refresh_key') }}
 
 ),
 
@@ -19,38 +18,34 @@ staged_contacts as (
 
 ),
 
-typed as (
+final as (
 
     select
-        {{ clean_text('event_id') }} as event_id,
-        {{ clean_text('contact_id') }} as contact_id,
-        {{ clean_code('event_type') }} as event_type,
-        {{ clean_text('page_url') }} as page_url,
-        {{ clean_text('campaign_id') }} as campaign_id,
-        {{ clean_text('occurred_at') }} as occurred_at_text,
-        {{ parse_timestamp_utc('occurred_at') }} as occurred_at,
-        {{ parse_timestamp_utc('_loaded_at') }} as loaded_at,
-        {{ raw_record_text(raw_columns) }} as raw_record
-    from source
-
-),
-
-checked as (
-
-    select
-        typed.*,
-        {{ dbt.hash('typed.raw_record') }} as row_fingerprint,
-        {{ first_quarantine_reason([
-            ('missing_key', 'typed.event_id is null'),
-            ('missing_timestamp', 'typed.occurred_at_text is null'),
-            ('unparseable_timestamp', 'typed.occurred_at is null'),
-            ('after_as_of', 'typed.occurred_at > ' ~ as_of()),
+        parsed.event_id,
+        parsed.contact_id,
+        parsed.event_type,
+        parsed.page_url,
+        parsed.campaign_id,
+        parsed.occurred_at_text,
+        parsed.occurred_at,
+        parsed.loaded_at,
+        parsed.raw_record,
+        parsed.row_fingerprint,
+        parsed.refresh_key,
+        parsed.early_quarantine_reason,
+        parsed.late_quarantine_reason,
+        coalesce(
+            parsed.early_quarantine_reason,
+            {{ first_quarantine_reason([
+            ('after_as_of', 'parsed.occurred_at > ' ~ as_of()),
             ('orphan_contact_id', 'staged_contacts.contact_id is null'),
-        ]) }} as quarantine_reason
-    from typed
+        ]) }},
+            parsed.late_quarantine_reason
+        ) as quarantine_reason
+    from parsed
     left join staged_contacts
-        on typed.contact_id = staged_contacts.contact_id
+        on parsed.contact_id = staged_contacts.contact_id
 
 )
 
-select * from checked
+select * from final

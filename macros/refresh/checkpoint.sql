@@ -1,0 +1,28 @@
+{#- The daily refresh keeps its state in a model, int_refresh_checkpoint, written at the end of
+    every complete build: the as_of the marts were built at, the newest _loaded_at processed and a
+    fingerprint of the configuration (vars and scoring-rule seeds). The next build reads it back
+    here, before any model changes, to decide what to recompute. It is looked up as a relation,
+    not through ref(), so that reading the previous build's state adds no edge to the DAG. -#}
+
+{#- The relation of a model of this project (none when it has not been built yet). -#}
+{% macro existing_model_relation(model_name) -%}
+    {%- if not execute -%}{{ return(none) }}{%- endif -%}
+    {%- set node = graph.nodes.get('model.' ~ project_name ~ '.' ~ model_name) -%}
+    {%- if node is none -%}{{ return(none) }}{%- endif -%}
+    {{ return(adapter.get_relation(database=node.database, schema=node.schema,
+                                   identifier=node.alias or node.name)) }}
+{%- endmacro %}
+
+
+{#- The previous complete build's checkpoint as a dict (as_of, loaded_watermark_at,
+    config_fingerprint as text), or none: first build, or no checkpoint yet. -#}
+{% macro previous_refresh() -%}
+    {%- set relation = lead_funnel.existing_model_relation('int_refresh_checkpoint') -%}
+    {%- if relation is none -%}{{ return(none) }}{%- endif -%}
+    {%- set result = run_query(
+        "select cast(as_of as " ~ dbt.type_string() ~ "), cast(loaded_watermark_at as "
+        ~ dbt.type_string() ~ "), config_fingerprint from " ~ relation) -%}
+    {%- if result.rows | length != 1 -%}{{ return(none) }}{%- endif -%}
+    {%- set row = result.rows[0] -%}
+    {{ return({'as_of': row[0], 'loaded_watermark_at': row[1], 'config_fingerprint': row[2]}) }}
+{%- endmacro %}

@@ -1,0 +1,67 @@
+{#- Every raw opportunity row row, parsed once (the costly part: timestamps and text), with the quarantine
+    checks that depend on the row alone: early_quarantine_reason (SPEC §3 reasons before
+    after_as_of) and late_quarantine_reason (those after orphan_contact_id). The reasons that
+    depend on as_of and on the staged contacts are added by base_crm__opportunities. Incremental: a
+    build parses only the raw rows of its load window (macros/refresh/load_window.sql). -#}
+{%- set raw_columns = [
+    'opportunity_id', 'contact_id', 'created_at', 'closed_at', 'updated_at', '_loaded_at',
+    'stage_name', 'amount', 'is_closed', 'is_won'
+] -%}
+
+{{ require_valid_scoring_rules() }}
+
+with
+
+source as (
+
+    select * from {{ source('crm', 'opportunities') }}
+
+),
+
+typed as (
+
+    select
+        {{ clean_text('opportunity_id') }} as opportunity_id,
+        {{ clean_text('contact_id') }} as contact_id,
+        {{ clean_text('stage_name') }} as stage_name,
+        {{ parse_decimal('amount') }} as amount,
+        {{ parse_boolean('is_closed') }} as is_closed_in_source,
+        {{ parse_boolean('is_won') }} as is_won_in_source,
+        {{ clean_text('created_at') }} as created_at_text,
+        {{ parse_timestamp_utc('created_at') }} as created_at,
+        {{ clean_text('closed_at') }} as closed_at_text,
+        {{ parse_timestamp_utc('closed_at') }} as closed_at_in_source,
+        {{ parse_timestamp_utc('updated_at') }} as updated_at,
+        {{ parse_timestamp_utc('_loaded_at') }} as loaded_at,
+        {{ raw_record_text(raw_columns) }} as raw_record,
+        {{ dbt.hash(raw_record_text(raw_columns)) }} as row_fingerprint
+    from source
+
+),
+
+windowed as (
+
+    select * from typed
+    where {{ load_window_filter('loaded_at') }}
+
+),
+
+final as (
+
+    select
+        *,
+        coalesce(contact_id, '') as refresh_key,
+        {{ first_quarantine_reason([
+            ('missing_key', 'opportunity_id is null'),
+            ('missing_timestamp', 'created_at_text is null or (is_closed_in_source and closed_at_text is null)'),
+            ('unparseable_timestamp', 'created_at is null or (is_closed_in_source and closed_at_in_source is null)'),
+        ]) }} as early_quarantine_reason,
+        {{ first_quarantine_reason([
+            ('won_not_closed', 'is_won_in_source and not is_closed_in_source'),
+            ('negative_amount', 'amount < 0'),
+        ]) }} as late_quarantine_reason
+    from windowed
+
+)
+
+select * from final

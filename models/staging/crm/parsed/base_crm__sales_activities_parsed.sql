@@ -1,0 +1,66 @@
+{#- Every raw sales activity row, parsed once (the costly part: timestamps and text), with the quarantine
+    checks that depend on the row alone: early_quarantine_reason (SPEC §3 reasons before
+    after_as_of) and late_quarantine_reason (those after orphan_contact_id). The reasons that
+    depend on as_of and on the staged contacts are added by base_crm__sales_activities. Incremental: a
+    build parses only the raw rows of its load window (macros/refresh/load_window.sql). -#}
+{%- set raw_columns = [
+    'activity_id', 'contact_id', 'owner_id', 'activity_type', 'rejection_reason', 'budget_confirmed',
+    'authority_confirmed', 'need_confirmed', 'timeline_confirmed', 'occurred_at', '_loaded_at'
+] -%}
+
+{{ require_valid_scoring_rules() }}
+
+with
+
+source as (
+
+    select * from {{ source('crm', 'sales_activities') }}
+
+),
+
+typed as (
+
+    select
+        {{ clean_text('activity_id') }} as activity_id,
+        {{ clean_text('contact_id') }} as contact_id,
+        {{ clean_text('owner_id') }} as owner_id,
+        {{ clean_code('activity_type') }} as activity_type,
+        {{ clean_code('rejection_reason') }} as rejection_reason,
+        {{ parse_boolean('budget_confirmed') }} as is_budget_confirmed,
+        {{ parse_boolean('authority_confirmed') }} as is_authority_confirmed,
+        {{ parse_boolean('need_confirmed') }} as is_need_confirmed,
+        {{ parse_boolean('timeline_confirmed') }} as is_timeline_confirmed,
+        {{ clean_text('occurred_at') }} as occurred_at_text,
+        {{ parse_timestamp_utc('occurred_at') }} as occurred_at,
+        {{ parse_timestamp_utc('_loaded_at') }} as loaded_at,
+        {{ raw_record_text(raw_columns) }} as raw_record,
+        {{ dbt.hash(raw_record_text(raw_columns)) }} as row_fingerprint
+    from source
+
+),
+
+windowed as (
+
+    select * from typed
+    where {{ load_window_filter('loaded_at') }}
+
+),
+
+final as (
+
+    select
+        *,
+        coalesce(contact_id, '') as refresh_key,
+        {{ first_quarantine_reason([
+            ('missing_key', 'activity_id is null'),
+            ('missing_timestamp', 'occurred_at_text is null'),
+            ('unparseable_timestamp', 'occurred_at is null'),
+        ]) }} as early_quarantine_reason,
+        {{ first_quarantine_reason([
+            ('unknown_activity_type', 'coalesce(activity_type not in ' ~ sql_in_list(known_activity_types()) ~ ', true)'),
+        ]) }} as late_quarantine_reason
+    from windowed
+
+)
+
+select * from final

@@ -1,0 +1,59 @@
+{#- Every raw engagement event row, parsed once (the costly part: timestamps and text), with the quarantine
+    checks that depend on the row alone: early_quarantine_reason (SPEC §3 reasons before
+    after_as_of) and late_quarantine_reason (those after orphan_contact_id). The reasons that
+    depend on as_of and on the staged contacts are added by base_marketing__engagement_events. Incremental: a
+    build parses only the raw rows of its load window (macros/refresh/load_window.sql). -#}
+{%- set raw_columns = [
+    'event_id', 'contact_id', 'event_type', 'page_url', 'campaign_id', 'occurred_at', '_loaded_at'
+] -%}
+
+{{ require_valid_scoring_rules() }}
+
+with
+
+source as (
+
+    select * from {{ source('marketing', 'engagement_events') }}
+
+),
+
+typed as (
+
+    select
+        {{ clean_text('event_id') }} as event_id,
+        {{ clean_text('contact_id') }} as contact_id,
+        {{ clean_code('event_type') }} as event_type,
+        {{ clean_text('page_url') }} as page_url,
+        {{ clean_text('campaign_id') }} as campaign_id,
+        {{ clean_text('occurred_at') }} as occurred_at_text,
+        {{ parse_timestamp_utc('occurred_at') }} as occurred_at,
+        {{ parse_timestamp_utc('_loaded_at') }} as loaded_at,
+        {{ raw_record_text(raw_columns) }} as raw_record,
+        {{ dbt.hash(raw_record_text(raw_columns)) }} as row_fingerprint
+    from source
+
+),
+
+windowed as (
+
+    select * from typed
+    where {{ load_window_filter('loaded_at') }}
+
+),
+
+final as (
+
+    select
+        *,
+        coalesce(contact_id, '') as refresh_key,
+        {{ first_quarantine_reason([
+            ('missing_key', 'event_id is null'),
+            ('missing_timestamp', 'occurred_at_text is null'),
+            ('unparseable_timestamp', 'occurred_at is null'),
+        ]) }} as early_quarantine_reason,
+        cast(null as {{ dbt.type_string() }}) as late_quarantine_reason
+    from windowed
+
+)
+
+select * from final
