@@ -1,10 +1,19 @@
 {#- The funnel's stages in waterfall order (SPEC §1), then the side states. The one list every
-    model and test reads: the order breaks ties between stage entries at the same instant. -#}
+    model and test reads: the order breaks ties between stage entries at the same instant (a
+    side-path entry sorts after them all). -#}
 {% macro funnel_stages() -%}
     {{ return(['lead', 'mql', 'sal', 'sql', 'opportunity', 'customer', 'recycled', 'disqualified']) }}
 {%- endmacro %}
 
-{#- The stages counted by funnel_volume_daily: the waterfall, without the side states. -#}
-{% macro waterfall_stages() -%}
-    {{ return(['lead', 'mql', 'sal', 'sql', 'opportunity', 'customer']) }}
+{#- The side path recorded beside the waterfall (SPEC §1): a PQL hands the lead to sales as an
+    MQL; its entries are counted by funnel_volume_daily but are no stage of lead_stages or
+    lead_stage_transitions. -#}
+{% macro side_path_stages() -%}
+    {{ return(['pql']) }}
+{%- endmacro %}
+
+{#- The stages counted by funnel_volume_daily: the waterfall and the side path, without the side
+    states. -#}
+{% macro volume_stages() -%}
+    {{ return(['lead', 'mql', 'sal', 'sql', 'opportunity', 'customer'] + lead_funnel.side_path_stages()) }}
 {%- endmacro %}

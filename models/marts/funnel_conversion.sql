@@ -19,6 +19,7 @@ cohorted as (
         sql_at,
         opportunity_at,
         customer_at,
+        pql_at,
         {{ days_between('created_at', 'mql_at') }} as days_lead_to_mql,
         {{ hours_between('mql_at', 'sal_at') }} as hours_mql_to_sal,
         {{ days_between('mql_at', 'customer_at') }} as days_mql_to_customer
@@ -37,6 +38,8 @@ cohort_totals as (
         count(sql_at) as sqls,
         count(opportunity_at) as opportunities,
         count(customer_at) as customers,
+        count(pql_at) as pqls,
+        count(case when pql_at is not null and customer_at is not null then 1 end) as pql_customers,
         {{ median('days_lead_to_mql') }} as median_days_lead_to_mql,
         {{ median('hours_mql_to_sal') }} as median_hours_mql_to_sal,
         {{ median('days_mql_to_customer') }} as median_days_mql_to_customer
@@ -62,6 +65,8 @@ final as (
         cast({{ safe_divide('opportunities', 'sqls') }} as {{ type_double() }}) as sql_to_opportunity_rate,
         cast({{ safe_divide('customers', 'opportunities') }} as {{ type_double() }}) as opportunity_to_customer_rate,
         cast({{ safe_divide('customers', 'leads') }} as {{ type_double() }}) as lead_to_customer_rate,
+        cast(pqls as {{ dbt.type_bigint() }}) as pqls,
+        cast({{ safe_divide('pql_customers', 'pqls') }} as {{ type_double() }}) as pql_to_customer_rate,
         cast(median_days_lead_to_mql as {{ type_double() }}) as median_days_lead_to_mql,
         cast(median_hours_mql_to_sal as {{ type_double() }}) as median_hours_mql_to_sal,
         cast(median_days_mql_to_customer as {{ type_double() }}) as median_days_mql_to_customer

@@ -1,7 +1,7 @@
 {#- Stage entries per UTC day, stage and lead source, of the contacts in lead_stages (SPEC §6):
     the waterfall entries of int_stage_entries_unioned (lead by created_at, mql / sal / sql per
-    handoff, so re-MQLs count again, opportunity per deal, customer per won deal); only days
-    with entries exist. -#}
+    handoff, so re-MQLs count again, opportunity per deal, customer per won deal, pql per cycle's
+    PQL moment); only days with entries exist. -#}
 with
 
 lead_stages as (
@@ -16,7 +16,7 @@ lead_stages as (
 waterfall_entries as (
 
     select * from {{ ref('int_stage_entries_unioned') }}
-    where stage in {{ sql_in_list(waterfall_stages()) }}
+    where stage in {{ sql_in_list(volume_stages()) }}
 
 ),
 

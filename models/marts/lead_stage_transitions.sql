@@ -5,6 +5,7 @@ with
 entries as (
 
     select * from {{ ref('int_stage_entries_unioned') }}
+    where stage not in {{ sql_in_list(side_path_stages()) }}
 
 ),
 

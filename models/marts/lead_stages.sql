@@ -52,6 +52,7 @@ ranked_handoffs as (
         contact_id,
         mql_at,
         mql_reason,
+        pql_at,
         row_number() over (partition by contact_id order by cycle_number) as handoff_number
     from handoffs
 
@@ -63,7 +64,8 @@ handoff_summary as (
         contact_id,
         max(case when handoff_number = 1 then mql_reason end) as first_mql_reason,
         max(mql_at) as last_mql_at,
-        count(*) as mql_count
+        count(*) as mql_count,
+        min(pql_at) as pql_at
     from ranked_handoffs
     group by contact_id
 
@@ -107,7 +109,9 @@ final as (
         cast(handoff_summary.first_mql_reason as {{ dbt.type_string() }}) as first_mql_reason,
         cast(handoff_summary.last_mql_at as {{ dbt.type_timestamp() }}) as last_mql_at,
         cast(coalesce(handoff_summary.mql_count, 0) as {{ dbt.type_bigint() }}) as mql_count,
-        cast(latest_activities.owner_id as {{ dbt.type_string() }}) as owner_id
+        cast(latest_activities.owner_id as {{ dbt.type_string() }}) as owner_id,
+        cast(engagement_scores.product_score as {{ type_double() }}) as product_score,
+        cast(handoff_summary.pql_at as {{ dbt.type_timestamp() }}) as pql_at
     from contacts
     inner join fit_scores
         on contacts.contact_id = fit_scores.contact_id

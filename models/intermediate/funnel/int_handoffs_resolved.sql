@@ -66,6 +66,7 @@ responded as (
         mql_moments.mql_at,
         mql_moments.mql_reason,
         mql_moments.score_at_mql,
+        mql_moments.pql_at,
         first_responses.occurred_at as responded_at,
         first_responses.owner_id,
         coalesce(first_responses.outcome, 'pending') as outcome,
@@ -109,6 +110,7 @@ final as (
         responded.mql_at,
         responded.mql_reason,
         responded.score_at_mql,
+        responded.pql_at,
         responded.outcome,
         responded.responded_at,
         cast({{ hours_between('responded.mql_at', 'responded.responded_at') }} as {{ type_double() }})

@@ -1,5 +1,5 @@
 {#- Every dated stage entry of every staged contact, before ordering into transitions:
-    lead at created_at; mql / sal / sql of every handoff; recycled at every sales_rejected and
+    lead at created_at; mql / sal / sql / pql of every handoff; recycled at every sales_rejected and
     every lost deal's closed_at; opportunity at every deal's created_at; customer at every won
     deal's closed_at; disqualified at the first disqualified activity. cycle_number follows the
     SPEC §4 rule for an instant t (macro assign_cycle_numbers); stage_order is the position in
@@ -71,6 +71,15 @@ entries as (
     where sql_at is not null
     union all
     select
+        'handoff_pql' as entry_kind,
+        contact_id,
+        'pql' as stage,
+        pql_at as entered_at,
+        handoff_id as source_key
+    from handoffs
+    where pql_at is not null
+    union all
+    select
         'sales_rejected' as entry_kind,
         contact_id,
         'recycled' as stage,
@@ -125,7 +134,7 @@ keyed_entries as (
         stage,
         entered_at,
         case stage
-            {%- for stage in funnel_stages() %}
+            {%- for stage in funnel_stages() + side_path_stages() %}
                 when '{{ stage }}' then {{ loop.index0 }}
             {%- endfor %}
         end as stage_order

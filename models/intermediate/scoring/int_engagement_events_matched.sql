@@ -1,6 +1,7 @@
 {#- One row per (event, behavioural rule) match, with the event's cycle and the points it earns
     after the rule's per-day cap (SPEC §4). An event may match several rules; a capped match
-    stays a matched event with 0 points. -#}
+    stays a matched event with 0 points. Product-usage rules are matched and capped the same way;
+    is_product_usage tells which score their points go to. -#}
 with
 
 events as (
@@ -32,7 +33,8 @@ matches as (
         behavioral_rules.rule_id,
         behavioral_rules.points as rule_points,
         behavioral_rules.max_per_day,
-        coalesce(behavioral_rules.is_hand_raiser, false) as is_hand_raiser
+        coalesce(behavioral_rules.is_hand_raiser, false) as is_hand_raiser,
+        coalesce(behavioral_rules.is_product_usage, false) as is_product_usage
     from events
     inner join behavioral_rules
         on {{ behavioral_rule_matches(
@@ -65,7 +67,8 @@ final as (
         cast(cycle_numbers.cycle_number as {{ dbt.type_bigint() }}) as cycle_number,
         capped.rule_points,
         capped.points,
-        capped.is_hand_raiser
+        capped.is_hand_raiser,
+        capped.is_product_usage
     from capped
     inner join cycle_numbers
         on capped.event_id = cycle_numbers.event_id

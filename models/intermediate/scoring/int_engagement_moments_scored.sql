@@ -1,9 +1,14 @@
-{#- Engagement score at every instant a contact had a matched event, per cycle (SPEC §4):
-    the capped sum of decayed points of the cycle's events at or before that instant (all events
-    of the same instant count). Computed in one ordered window pass per contact and cycle: a
-    running sum of points * 2 ^ (d / H) rescaled at each instant. Cycles longer than 512
-    half-lives are split into segments, each with its own anchor; the totals of earlier segments
-    are carried forward with their decay, so the powers never overflow. -#}
+{#- Engagement and product scores at every instant a contact had a matched event, per cycle
+    (SPEC §4): the decayed points of the cycle's events at or before that instant (all events of
+    the same instant count), engagement_score from the rules that are not product usage (capped
+    by var max_engagement_score), product_score from the product-usage rules (never capped).
+    Both scores are the same computation: each instant is scored once per score kind, in one
+    ordered window pass per contact, cycle and kind: a running sum of points * 2 ^ (d / H)
+    rescaled at each instant. Cycles longer than 512 half-lives are split into segments, each
+    with its own anchor; the totals of earlier segments are carried forward with their decay,
+    so the powers never overflow. -#}
+{%- set score_kinds = ['engagement', 'product'] -%}
+
 with
 
 matched_events as (
@@ -19,11 +24,27 @@ moments as (
         contact_id,
         cycle_number,
         occurred_at,
-        sum(points) as points,
+        sum(case when is_product_usage then 0 else points end) as engagement_points,
+        sum(case when is_product_usage then points else 0 end) as product_points,
         max(case when is_hand_raiser then 1 else 0 end) = 1 as has_hand_raiser,
         count(distinct event_id) as matched_event_count
     from matched_events
     group by contact_id, cycle_number, occurred_at
+
+),
+
+scored_instants as (
+
+    {% for score_kind in score_kinds %}
+        select
+            contact_id,
+            cycle_number,
+            occurred_at,
+            '{{ score_kind }}' as score_kind,
+            {{ score_kind }}_points as points
+        from moments
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 
@@ -32,9 +53,9 @@ anchored as (
     select
         *,
         {{ days_between(
-            'min(occurred_at) over (partition by contact_id, cycle_number)', 'occurred_at') }}
+            'min(occurred_at) over (partition by contact_id, cycle_number, score_kind)', 'occurred_at') }}
             as days_since_cycle_start
-    from moments
+    from scored_instants
 
 ),
 
@@ -55,8 +76,8 @@ scored_within_segment as (
         *,
         {{ decayed_running_sum(
             'points', 'days_since_cycle_start - segment_start_days',
-            'contact_id, cycle_number, decay_segment', 'occurred_at') }}
-            as segment_engagement_score
+            'contact_id, cycle_number, score_kind, decay_segment', 'occurred_at') }}
+            as segment_score
     from segmented
 
 ),
@@ -66,10 +87,11 @@ segment_totals as (
     select
         contact_id,
         cycle_number,
+        score_kind,
         decay_segment,
         max(occurred_at) as segment_end_at
     from segmented
-    group by contact_id, cycle_number, decay_segment
+    group by contact_id, cycle_number, score_kind, decay_segment
 
 ),
 
@@ -78,14 +100,16 @@ segment_end_scores as (
     select
         segment_totals.contact_id,
         segment_totals.cycle_number,
+        segment_totals.score_kind,
         segment_totals.decay_segment,
         scored_within_segment.days_since_cycle_start as segment_end_days,
-        scored_within_segment.segment_engagement_score as segment_end_score
+        scored_within_segment.segment_score as segment_end_score
     from segment_totals
     inner join scored_within_segment
         on
             segment_totals.contact_id = scored_within_segment.contact_id
             and segment_totals.cycle_number = scored_within_segment.cycle_number
+            and segment_totals.score_kind = scored_within_segment.score_kind
             and segment_totals.decay_segment = scored_within_segment.decay_segment
             and segment_totals.segment_end_at = scored_within_segment.occurred_at
 
@@ -96,22 +120,25 @@ carried_from_earlier_segments as (
     select
         scored_within_segment.contact_id,
         scored_within_segment.cycle_number,
+        scored_within_segment.score_kind,
         scored_within_segment.occurred_at,
         sum(
             segment_end_scores.segment_end_score
             * {{ decay_between(
                 'segment_end_scores.segment_end_days',
                 'scored_within_segment.days_since_cycle_start') }}
-        ) as carried_engagement_score
+        ) as carried_score
     from scored_within_segment
     inner join segment_end_scores
         on
             scored_within_segment.contact_id = segment_end_scores.contact_id
             and scored_within_segment.cycle_number = segment_end_scores.cycle_number
+            and scored_within_segment.score_kind = segment_end_scores.score_kind
             and scored_within_segment.decay_segment > segment_end_scores.decay_segment
     group by
         scored_within_segment.contact_id,
         scored_within_segment.cycle_number,
+        scored_within_segment.score_kind,
         scored_within_segment.occurred_at
 
 ),
@@ -119,34 +146,60 @@ carried_from_earlier_segments as (
 combined as (
 
     select
-        scored_within_segment.*,
-        scored_within_segment.segment_engagement_score
-        + coalesce(carried_from_earlier_segments.carried_engagement_score, 0) as uncapped_engagement_score
+        scored_within_segment.contact_id,
+        scored_within_segment.cycle_number,
+        scored_within_segment.occurred_at,
+        scored_within_segment.score_kind,
+        scored_within_segment.segment_score
+        + coalesce(carried_from_earlier_segments.carried_score, 0) as uncapped_score
     from scored_within_segment
     left join carried_from_earlier_segments
         on
             scored_within_segment.contact_id = carried_from_earlier_segments.contact_id
             and scored_within_segment.cycle_number = carried_from_earlier_segments.cycle_number
+            and scored_within_segment.score_kind = carried_from_earlier_segments.score_kind
             and scored_within_segment.occurred_at = carried_from_earlier_segments.occurred_at
+
+),
+
+scores_by_kind as (
+
+    select
+        contact_id,
+        cycle_number,
+        occurred_at,
+        {%- for score_kind in score_kinds %}
+            max(case when score_kind = '{{ score_kind }}' then uncapped_score end)
+                as uncapped_{{ score_kind }}_score{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from combined
+    group by contact_id, cycle_number, occurred_at
 
 ),
 
 final as (
 
     select
-        contact_id,
-        cycle_number,
-        occurred_at,
-        cast(points as {{ type_double() }}) as points,
-        has_hand_raiser,
-        cast(matched_event_count as {{ dbt.type_bigint() }}) as matched_event_count,
-        cast(uncapped_engagement_score as {{ type_double() }}) as uncapped_engagement_score,
-        cast({{ capped_engagement_score('uncapped_engagement_score') }} as {{ type_double() }})
+        moments.contact_id,
+        moments.cycle_number,
+        moments.occurred_at,
+        cast(moments.engagement_points as {{ type_double() }}) as points,
+        moments.has_hand_raiser,
+        cast(moments.matched_event_count as {{ dbt.type_bigint() }}) as matched_event_count,
+        cast(scores_by_kind.uncapped_engagement_score as {{ type_double() }}) as uncapped_engagement_score,
+        cast({{ capped_engagement_score('scores_by_kind.uncapped_engagement_score') }} as {{ type_double() }})
             as engagement_score,
+        cast(moments.product_points as {{ type_double() }}) as product_points,
+        cast(scores_by_kind.uncapped_product_score as {{ type_double() }}) as product_score,
         row_number() over (
-            partition by contact_id, cycle_number order by occurred_at desc
+            partition by moments.contact_id, moments.cycle_number order by moments.occurred_at desc
         ) = 1 as is_latest_in_cycle
-    from combined
+    from moments
+    inner join scores_by_kind
+        on
+            moments.contact_id = scores_by_kind.contact_id
+            and moments.cycle_number = scores_by_kind.cycle_number
+            and moments.occurred_at = scores_by_kind.occurred_at
 
 )
 
