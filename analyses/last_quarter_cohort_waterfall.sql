@@ -1,5 +1,6 @@
 -- Weekly question: the conversion waterfall of last quarter's cohort (contacts created in the
--- previous calendar quarter before as_of), all sources together, rates as ratios of totals.
+-- previous calendar quarter before as_of), all sources together, rates as ratios of totals, with
+-- the product-qualified leads beside the waterfall.
 with
 
 cohorts as (
@@ -16,7 +17,8 @@ last_quarter as (
         sum(sals) as sals,
         sum(sqls) as sqls,
         sum(opportunities) as opportunities,
-        sum(customers) as customers
+        sum(customers) as customers,
+        sum(pqls) as pqls
     from cohorts
     where
         cohort_month >= cast({{ dbt.dateadd('quarter', -1, dbt.date_trunc('quarter', as_of())) }} as date)
@@ -33,6 +35,7 @@ final as (
         sqls,
         opportunities,
         customers,
+        pqls,
         {{ safe_divide('mqls', 'leads') }} as lead_to_mql_rate,
         {{ safe_divide('sals', 'mqls') }} as mql_to_sal_rate,
         {{ safe_divide('sqls', 'sals') }} as sal_to_sql_rate,
