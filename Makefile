@@ -30,7 +30,7 @@ DBT_FLAGS := --project-dir $(CURDIR) --profiles-dir $(CURDIR)/profiles
 # stamp matches the current inputs, and builds the engine itself otherwise.
 STAMP := $(BIN)/python -m lead_funnel.stamps
 
-.PHONY: help demo test lint dbt-test dbt-test-postgres dbt-test-spark postgres-up pytest venv lock clean
+.PHONY: help demo bench test lint dbt-test dbt-test-postgres dbt-test-spark postgres-up pytest venv lock clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | \
@@ -48,6 +48,12 @@ venv: $(BIN)/.installed ## create .venv from the pinned requirements (once)
 demo: venv ## generate sample data, load it into DuckDB, dbt build, summary, validate
 	$(BIN)/lead-funnel demo
 	$(BIN)/lead-funnel validate
+
+# Figures, never pass/fail (BENCHMARKS.md): T0 (fixture build), full and incremental builds on
+# BENCH_CONTACTS generated contacts, the floor query, ratios, slowest models.
+BENCH_CONTACTS ?= 100000
+bench: venv ## benchmark: T0, full and next-day incremental dbt build on BENCH_CONTACTS (100000) contacts, floor query
+	$(BIN)/lead-funnel benchmark --contacts $(BENCH_CONTACTS)
 
 lint: venv ## sqlfluff lint and mypy
 	$(BIN)/sqlfluff lint models analyses tests

@@ -11,7 +11,14 @@ from typing import Sequence
 from lead_funnel import __version__
 from lead_funnel.benchmark import run_benchmark
 from lead_funnel.dbt_runner import DbtError, parse_vars, run_dbt
-from lead_funnel.generator import DEFAULT_AS_OF, GeneratorConfig, generate_to_dir
+from lead_funnel.generation.next_day import generate_next_day
+from lead_funnel.generator import (
+    DEFAULT_AS_OF,
+    DEFAULT_CHUNK_SIZE,
+    FORMATS,
+    GeneratorConfig,
+    generate_to_dir,
+)
 from lead_funnel.loader import DEFAULT_SCHEMA, ENGINES, LoaderError, default_database, load_tables
 from lead_funnel.summary import SummaryError, summarize
 from lead_funnel.validate import ValidationError, run_validation
@@ -37,6 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--dirty-rate", type=float, default=0.02,
                      help="share of bad rows per table (0.02)")
     gen.add_argument("--as-of", default=DEFAULT_AS_OF, help=f"ISO timestamp ({DEFAULT_AS_OF})")
+    gen.add_argument("--format", default="csv", choices=FORMATS, dest="output_format",
+                     help="files to write: csv (default), parquet or both")
+    gen.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE,
+                     help=f"contacts generated (and held in memory) at a time "
+                     f"({DEFAULT_CHUNK_SIZE}); a set larger than one chunk depends on it")
+    gen.add_argument("--next-day", action="store_true",
+                     help="instead of a new set: write to --day-out only the rows the EL tool "
+                     "would append on the day after the set in --out (as_of + 1 day)")
+    gen.add_argument("--day-out", default=None, metavar="NEWDIR",
+                     help="with --next-day: directory for the day's rows")
 
     load = sub.add_parser(
         "load", help="load the raw CSVs into DuckDB, PostgreSQL or Spark (replaces the tables "
@@ -91,20 +108,38 @@ def build_parser() -> argparse.ArgumentParser:
     _add_generate_args(demo, "data/sample")
     demo.add_argument("--database", default=None,
                       help="DuckDB file (env LEAD_FUNNEL_DUCKDB, else lead_funnel.duckdb)")
-    bench = sub.add_parser("benchmark", help="time generate, load, dbt build and the running score")
+    bench = sub.add_parser(
+        "benchmark", help="time dbt build on the fixture (T0), a full and an incremental build "
+        "on generated data, and the floor query")
     bench.add_argument("--contacts", type=int, default=10_000, help="number of contacts (10000)")
     bench.add_argument("--seed", type=int, default=42, help="random seed (42)")
     bench.add_argument("--repeat", type=int, default=3, help="timed runs of each query (3)")
+    bench.add_argument("--work-dir", default=None,
+                       help="keep the scratch files (data, DuckDB files, dbt targets) here "
+                       "(default: a temporary directory, removed)")
     return parser
 
 
-def _generate(out: str, contacts: int, seed: int, dirty_rate: float, as_of: str) -> str:
+def _generate(out: str, contacts: int, seed: int, dirty_rate: float, as_of: str,
+              output_format: str = "csv", chunk_size: int = DEFAULT_CHUNK_SIZE) -> str:
     started = time.perf_counter()
-    manifest = generate_to_dir(out, GeneratorConfig(contacts, seed, dirty_rate, as_of))
+    manifest = generate_to_dir(out, GeneratorConfig(contacts, seed, dirty_rate, as_of, chunk_size),
+                               output_format)
     elapsed = time.perf_counter() - started
     rows = ", ".join(f"{t}={n:,}" for t, n in manifest["raw_rows"].items())
     print(f"wrote {out} in {elapsed:.1f}s: {rows}")
     return str(manifest["as_of"])
+
+
+def _next_day(out: str, day_out: str | None, output_format: str) -> None:
+    if not day_out:
+        raise ValueError("--next-day needs --day-out NEWDIR (the existing set stays in --out)")
+    started = time.perf_counter()
+    manifest = generate_next_day(out, day_out, output_format)
+    elapsed = time.perf_counter() - started
+    rows = ", ".join(f"{t}={n:,}" for t, n in manifest["raw_rows"].items())
+    print(f"wrote day {manifest['day']} of {out} to {day_out} in {elapsed:.1f}s: {rows}; "
+          f"as_of {manifest['previous_as_of']} -> {manifest['as_of']}")
 
 
 def _load(data: str, database: str, schema: str, engine: str = "duckdb", append: bool = False,
@@ -130,8 +165,11 @@ def _load(data: str, database: str, schema: str, engine: str = "duckdb", append:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "generate":
-            _generate(args.out, args.contacts, args.seed, args.dirty_rate, args.as_of)
+        if args.command == "generate" and args.next_day:
+            _next_day(args.out, args.day_out, args.output_format)
+        elif args.command == "generate":
+            _generate(args.out, args.contacts, args.seed, args.dirty_rate, args.as_of,
+                      args.output_format, args.chunk_size)
         elif args.command == "load":
             _load(args.data, args.database or default_database(), args.schema, args.engine,
                   args.append, args.allow_empty)
@@ -153,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_dbt("build", as_of=as_of, database=database)
             print(summarize(database))
         elif args.command == "benchmark":
-            print(run_benchmark(args.contacts, args.seed, args.repeat).report())
+            print(run_benchmark(args.contacts, args.seed, args.repeat, args.work_dir).report())
     except (ValueError, LoaderError, DbtError, SummaryError, ValidationError) as exc:
         print(f"lead-funnel {args.command}: error: {exc}", file=sys.stderr)
         return 1

@@ -1,4 +1,6 @@
-"""The benchmark's two computations of the running engagement score agree.
+"""The benchmark: its functions produce every figure on a tiny run (never how fast), the floor
+statement computes what it claims, and its two computations of the running engagement score
+agree.
 
 The project's ordered window pass (compiled int_engagement_moments_scored) must equal SPEC §4's
 formula taken literally (the self-join reference) on synthetic heavy users, whose cycles hold
@@ -7,12 +9,23 @@ hundreds of moments, an hour apart.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from lead_funnel.benchmark import COMPILED_MOMENTS, dense_comparison
+from lead_funnel.benchmark import (
+    COMPILED_MOMENTS,
+    SLOWEST,
+    BenchmarkResult,
+    dense_comparison,
+    floor_query,
+    floor_sql,
+    run_benchmark,
+    slowest_models,
+)
 from lead_funnel.dbt_runner import build_command, dbt_env, project_dir
 
 
@@ -35,3 +48,67 @@ def test_window_pass_equals_the_literal_formula(compiled_moments_sql: str) -> No
     assert comparison.window_pass.rows == comparison.self_join.rows == 5 * 300
     # Scores reach a few hundred points; doubles agree to far better than a millionth of a point.
     assert comparison.max_abs_difference < 1e-6
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> BenchmarkResult:
+    """One benchmark run on 300 contacts: three dbt builds (fixture, full, incremental)."""
+    return run_benchmark(300, seed=5, repeat=1, work_dir=tmp_path_factory.mktemp("bench"))
+
+
+def test_benchmark_produces_every_figure(tiny_run: BenchmarkResult) -> None:
+    """The figures exist and are coherent; how fast they are is never checked."""
+    result = tiny_run
+    assert result.raw_rows["contacts"] >= 300 and all(n > 0 for n in result.day_rows.values())
+    for build in (result.fixture, result.full, result.incremental):
+        assert build.seconds > 0 and build.peak_rss_mb > 0
+        assert build.peak_rss_mb == max(build.tree_rss_mb, build.maxrss_mb)
+        assert 0 < len(build.slowest_models) <= SLOWEST and build.models >= len(build.slowest_models)
+        times = [seconds for _, seconds in build.slowest_models]
+        assert times == sorted(times, reverse=True)
+    assert result.floor.best_seconds > 0 and result.floor.rows > 0
+    assert result.next_as_of > result.as_of
+    assert result.full_over_floor == (
+        (result.full.seconds - result.fixture.seconds) / result.floor.best_seconds)
+    assert result.incremental_over_full == ((result.incremental.seconds - result.fixture.seconds)
+                                            / (result.full.seconds - result.fixture.seconds))
+    report = result.report()
+    for label in ("T0", "full build", "incremental", "floor", "(full - T0) / floor",
+                  "(incremental - T0) / (full - T0)", "slowest models, full"):
+        assert label in report, label
+
+
+
+def test_slowest_models_reads_run_results(tmp_path: Path) -> None:
+    path = tmp_path / "run_results.json"
+    path.write_text(json.dumps({"results": [
+        {"unique_id": "model.lead_funnel.a", "execution_time": 1.5},
+        {"unique_id": "test.lead_funnel.t", "execution_time": 9.0},
+        {"unique_id": "model.lead_funnel.b", "execution_time": 2.5},
+        {"unique_id": "seed.lead_funnel.s", "execution_time": 3.0}]}), encoding="utf-8")
+    assert slowest_models(path) == ([("b", 2.5), ("a", 1.5)], 2)
+
+
+def test_floor_statement_applies_offsets_rules_and_decay(tmp_path: Path) -> None:
+    """A hand-checkable floor: an offset applied before ordering, a url rule on top of its
+    event rule, decay between moments, and the first crossing of the threshold."""
+    database = tmp_path / "floor.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("create schema raw")
+        con.execute("create schema analytics_scoring_rules")
+        con.execute("create table analytics_scoring_rules.behavioral_scoring_rules as select * from "
+                    "(values ('demo_request', null, 40), ('page_view', null, 1), "
+                    "('page_view', '/pricing', 10)) as r(event_type, url_contains, points)")
+        con.execute("create table raw.engagement_events as select * from (values "
+                    "('e1', 'c1', 'Demo_Request', '', '2025-01-01T10:00:00+02:00'), "  # 08:00 UTC
+                    "('e2', 'c1', 'page_view', 'https://x/Pricing', '2025-01-01 09:00:00'), "
+                    "('e3', 'c1', 'demo_request', '', '2025-01-31T10:00:00+02:00'), "
+                    "('e4', 'c2', 'page_view', '', '2025-01-01T00:00:00Z')"
+                    ") as e(event_id, contact_id, event_type, page_url, occurred_at)")
+    with duckdb.connect(str(database), read_only=True) as con:
+        con.execute("set TimeZone = 'UTC'")
+        rows = con.execute(floor_sql(threshold=60, half_life_days=30)).fetchall()
+    # c1: 40 at 08:00, +11 at 09:00 (51), then 30 days later (10:00+02:00 = 08:00 UTC)
+    # 51/2 + 40 = 65.5 >= 60; c2 never crosses.
+    assert [(r[0], str(r[1])[:19]) for r in rows] == [("c1", "2025-01-31 08:00:00")]
+    assert floor_query(database, 60, 30, repeat=1).rows == 1

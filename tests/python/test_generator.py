@@ -163,14 +163,19 @@ def test_manifest_shape(small_manifest: dict[str, Any]) -> None:
             + small_manifest["expected_folded_duplicates"][table] + sum(listed.values()))
 
 
-def test_manifest_is_true_of_the_files(small_manifest: dict[str, Any],
-                                       derived: dict[str, Any]) -> None:
+def assert_counts_match(derived: dict[str, Any], manifest: dict[str, Any]) -> None:
+    """The manifest's counts are those re-derived from the files."""
     for key in ("raw_rows", "expected_staged", "expected_folded_duplicates",
                 "expected_quarantine"):
         assert derived[key] == {
             t: ({r: n for r, n in v.items() if n} if isinstance(v, dict) else v)
-            for t, v in small_manifest[key].items()}, key
-    assert derived["deleted_contacts"] == small_manifest["deleted_contacts"]
+            for t, v in manifest[key].items()}, key
+    assert derived["deleted_contacts"] == manifest["deleted_contacts"]
+
+
+def test_manifest_is_true_of_the_files(small_manifest: dict[str, Any],
+                                       derived: dict[str, Any]) -> None:
+    assert_counts_match(derived, small_manifest)
     assert derived["unknown_event_types"] == small_manifest["unknown_event_types"]
     assert small_manifest["expected_staged"]["contacts"] == SMALL.contacts
 
@@ -263,3 +268,174 @@ def test_realistic_shape(derived: dict[str, Any], small_manifest: dict[str, Any]
     as_of = pd.Timestamp(small_manifest["as_of"])
     assert (closed & (ts(opps["closed_at"]) > as_of)).any()
     assert boolean(opps["is_won"]).any()
+
+
+# --------------------------------------------------------------------------------------
+# Chunks, Parquet and the next day
+# --------------------------------------------------------------------------------------
+CHUNKED = GeneratorConfig(contacts=1_200, seed=11, dirty_rate=0.05, as_of="2025-06-30T12:00:00Z",
+                          chunk_size=500)
+
+
+def _frames(directory: Path) -> dict[str, pd.DataFrame]:
+    return {t: read(directory, t) for t in contract.TABLES}
+
+
+def test_one_chunk_is_the_unchunked_stream(tmp_path: Path) -> None:
+    """A set that fits in one chunk is byte for byte the single-stream set."""
+    base = GeneratorConfig(contacts=500, seed=3, dirty_rate=0.05)
+    generate_to_dir(tmp_path / "whole", GeneratorConfig(500, 3, 0.05, chunk_size=10_000_000))
+    generate_to_dir(tmp_path / "exact", GeneratorConfig(500, 3, 0.05, chunk_size=500))
+    generate_to_dir(tmp_path / "default", base)
+    for table in contract.TABLES:
+        whole = (tmp_path / "whole" / f"{table}.csv").read_bytes()
+        assert whole == (tmp_path / "exact" / f"{table}.csv").read_bytes()
+        assert whole == (tmp_path / "default" / f"{table}.csv").read_bytes()
+    in_memory = g.generate(base)
+    assert in_memory.tables["contacts"].num_rows == len(read(tmp_path / "whole", "contacts"))
+
+
+def test_chunked_set_is_deterministic_and_its_manifest_true(tmp_path: Path) -> None:
+    """Several chunks: a documented, different but deterministic stream (chunk i >= 1 has
+    its own), keys unique across chunks, and the manifest still exactly true of the files."""
+    manifest = generate_to_dir(tmp_path / "a", CHUNKED)
+    generate_to_dir(tmp_path / "b", CHUNKED)
+    for name in [f"{t}.csv" for t in contract.TABLES] + ["manifest.json"]:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    assert manifest["chunk_size"] == 500 and CHUNKED.chunks == 3
+    derived = rederive(tmp_path / "a", manifest["as_of"])
+    assert_counts_match(derived, manifest)
+    assert derived["single_failure"] == {t: True for t in contract.TABLES}
+    contacts = derived["frames"]["contacts"]
+    ids = contacts.loc[contacts["contact_id"] != "", "contact_id"]
+    assert ids.nunique() == CHUNKED.contacts
+    assert set(ids) == {f"C-{k:07d}" for k in range(1, CHUNKED.contacts + 1)}
+    for table in ("engagement_events", "sales_activities", "opportunities"):
+        df = derived["frames"][table]
+        keyed = df[df[KEYS[table]] != ""]
+        # Good keys are numbered 1..N across chunks; re-deliveries and versions repeat them.
+        good = keyed[~keyed[KEYS[table]].str.contains("BAD")][KEYS[table]]
+        numbers = sorted({int(k.split("-")[-1]) for k in good})
+        assert numbers == list(range(1, len(numbers) + 1)), table
+    # Every chunk has dirty and re-delivered rows (the 1st, 2nd and 3rd third of contacts).
+    events = derived["frames"]["engagement_events"]
+    owners = events["contact_id"].str.extract(r"^C-(\d+)$")[0].dropna().astype(int)
+    assert {(n - 1) // 500 for n in owners} == {0, 1, 2}
+    # The whole set from one stream differs (chunks are part of the stream's definition).
+    generate_to_dir(tmp_path / "one", GeneratorConfig(1_200, 11, 0.05, CHUNKED.as_of))
+    assert ((tmp_path / "one" / "engagement_events.csv").read_bytes()
+            != (tmp_path / "a" / "engagement_events.csv").read_bytes())
+
+
+def test_parquet_holds_the_rows_of_the_csv(tmp_path: Path) -> None:
+    manifest = generate_to_dir(tmp_path / "both", CHUNKED, output_format="both")
+    generate_to_dir(tmp_path / "parquet", CHUNKED, output_format="parquet")
+    assert not (tmp_path / "parquet" / "contacts.csv").exists()
+    for table, columns in contract.TABLE_COLUMNS.items():
+        csv = read(tmp_path / "both", table)
+        parquet = pd.read_parquet(tmp_path / "both" / f"{table}.parquet")
+        assert list(parquet.columns) == list(columns)
+        assert len(parquet) == manifest["raw_rows"][table]
+        pd.testing.assert_frame_equal(parquet.astype(str), csv, check_dtype=False)
+        assert ((tmp_path / "both" / f"{table}.parquet").read_bytes()
+                == (tmp_path / "parquet" / f"{table}.parquet").read_bytes())
+
+
+def _utc(text: str) -> pd.Timestamp:
+    parsed = _parse_iso(text)
+    assert parsed is not None, text
+    return pd.Timestamp(parsed)
+
+
+@pytest.fixture(scope="module")
+def next_day(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    work = tmp_path_factory.mktemp("next_day")
+    base_manifest = generate_to_dir(work / "base", CHUNKED)
+    day = g.generate_next_day(work / "base", work / "day1", output_format="both")
+    day2 = g.generate_next_day(work / "day1", work / "day2")
+    return {"work": work, "base": base_manifest, "day": day, "day2": day2,
+            "base_frames": _frames(work / "base"), "frames": _frames(work / "day1"),
+            "frames2": _frames(work / "day2")}
+
+
+def test_next_day_moves_as_of_one_day_and_loads_within_it(next_day: dict[str, Any]) -> None:
+    base, day, day2 = next_day["base"], next_day["day"], next_day["day2"]
+    start = pd.Timestamp(base["as_of"])
+    assert day["previous_as_of"] == base["as_of"] and day["day"] == 1
+    assert pd.Timestamp(day["as_of"]) == start + pd.Timedelta(days=1)
+    assert pd.Timestamp(day2["as_of"]) == start + pd.Timedelta(days=2) and day2["day"] == 2
+    for frames, begin in ((next_day["frames"], start), (next_day["frames2"], start + pd.Timedelta(days=1))):
+        for table, df in frames.items():
+            assert len(df) > 0, table
+            loaded = df["_loaded_at"].map(_utc)
+            assert (loaded > begin).all() and (loaded < begin + pd.Timedelta(days=1)).all(), table
+            business = REQUIRED_TS[table] if table != "opportunities" else "closed_at"
+            assert (df[business].map(_utc) <= loaded).all(), table
+    assert day["raw_rows"] == {t: len(df) for t, df in next_day["frames"].items()}
+
+
+def test_next_day_has_what_the_el_tool_appends(next_day: dict[str, Any]) -> None:
+    rows, frames, base = next_day["day"]["rows"], next_day["frames"], next_day["base_frames"]
+    assert all(rows[k] >= 1 for k in rows), rows
+    start = pd.Timestamp(next_day["base"]["as_of"])
+    events = frames["engagement_events"]
+    occurred = events["occurred_at"].map(_utc)
+    loaded = events["_loaded_at"].map(_utc)
+    assert ((loaded - occurred) > pd.Timedelta(days=1)).sum() >= 1  # loaded days after
+    rejected = frames["sales_activities"]
+    assert (rejected["activity_type"].str.strip().str.lower() == "sales_rejected").all()
+    assert (rejected["occurred_at"].map(_utc) < start).all()  # late
+    deals = frames["opportunities"]
+    assert boolean(deals["is_closed"]).all() and (deals["closed_at"].map(_utc) > start).all()
+    contacts = frames["contacts"]
+    assert boolean(contacts["is_deleted"]).sum() == rows["deleted_contacts"]
+
+
+def test_next_day_keys_collide_only_where_meant_to(next_day: dict[str, Any]) -> None:
+    frames, base, day = next_day["frames"], next_day["base_frames"], next_day["day"]
+    old_contacts = set(base["contacts"]["contact_id"])
+    contacts = frames["contacts"]
+    repeated = contacts[contacts["contact_id"].isin(old_contacts)]
+    # Versions of existing contacts (fit changes and deletions) keep their key ...
+    assert len(repeated) == day["rows"]["contact_versions"] + day["rows"]["deleted_contacts"]
+    assert repeated["contact_id"].is_unique
+    # ... new contacts get keys after the last one.
+    new = contacts[~contacts["contact_id"].isin(old_contacts)]["contact_id"]
+    assert sorted(new) == [f"C-{k:07d}" for k in range(CHUNKED.contacts + 1,
+                                                          CHUNKED.contacts + len(new) + 1)]
+    events = frames["engagement_events"]
+    old_events = base["engagement_events"]
+    again = events[events["event_id"].isin(set(old_events["event_id"]))]
+    assert len(again) == day["rows"]["redelivered_events"]  # re-deliveries: exact copies ...
+    business = [c for c in events.columns if c != "_loaded_at"]
+    merged = again.merge(old_events.drop_duplicates("event_id"), on="event_id", suffixes=("", "_old"))
+    for column in business[1:]:
+        assert (merged[column] == merged[f"{column}_old"]).all(), column
+    fresh = events[~events["event_id"].isin(set(old_events["event_id"]))]["event_id"]
+    assert fresh.is_unique and len(fresh) == day["next_keys"]["events"] - next_day["base"]["next_keys"]["events"]
+    assert not frames["sales_activities"]["activity_id"].isin(
+        set(base["sales_activities"]["activity_id"])).any()
+    assert frames["opportunities"]["opportunity_id"].isin(
+        set(base["opportunities"]["opportunity_id"])).all()  # closing versions of open deals
+    # Every contact the day's rows point at exists (old or new): nothing is orphaned.
+    known = old_contacts | set(contacts["contact_id"])
+    for table in ("engagement_events", "sales_activities", "opportunities"):
+        assert frames[table]["contact_id"].isin(known).all(), table
+    # The next day builds on both: no key of day 2 collides with day 1's new keys.
+    seen = set(old_events["event_id"]) | set(events["event_id"])
+    day2_events = next_day["frames2"]["engagement_events"]["event_id"]
+    day2_new = day2_events[~day2_events.isin(seen)]
+    assert len(day2_events) - len(day2_new) == next_day["day2"]["rows"]["redelivered_events"]
+    assert min(int(k.split("-")[1]) for k in day2_new) == day["next_keys"]["events"] + 1
+
+
+def test_next_day_is_deterministic_and_parquet_matches(next_day: dict[str, Any]) -> None:
+    work = next_day["work"]
+    again = g.generate_next_day(work / "base", work / "day1_again")
+    assert again["raw_rows"] == next_day["day"]["raw_rows"]
+    for table in contract.TABLES:
+        assert ((work / "day1" / f"{table}.csv").read_bytes()
+                == (work / "day1_again" / f"{table}.csv").read_bytes())
+        parquet = pd.read_parquet(work / "day1" / f"{table}.parquet")
+        pd.testing.assert_frame_equal(parquet.astype(str), next_day["frames"][table],
+                                      check_dtype=False)
