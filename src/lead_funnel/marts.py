@@ -2,35 +2,66 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import duckdb
 
+# The schemas dbt builds them in (the profile's schema `analytics`, + `_data_quality` for the
+# models of models/marts/data_quality/, see dbt_project.yml). BI tools read MART_SCHEMA; the
+# dq_* models, raw rows included, are for the people who fix the sources.
 MART_SCHEMA = "analytics"
+DATA_QUALITY_SCHEMA = "analytics_data_quality"
+DATA_QUALITY_PREFIX = "dq_"  # every model of models/marts/data_quality/ and no other
+
+Relations = Iterable[str] | Mapping[str, Iterable[str]]
 
 
-def connect_marts(database: str | Path, required: Iterable[str], error: type[Exception],
+def relation(name: str) -> str:
+    """The qualified name of a mart or data-quality model: `analytics.lead_stages`,
+    `analytics_data_quality.dq_run_context`."""
+    schema = DATA_QUALITY_SCHEMA if name.startswith(DATA_QUALITY_PREFIX) else MART_SCHEMA
+    return f"{schema}.{name}"
+
+
+def qualify(required: Relations, schema: str = MART_SCHEMA) -> list[tuple[str, str]]:
+    """(schema, name) pairs from a mapping schema -> names, or from names that are qualified
+    (`schema.name`) or not (then in `schema`)."""
+    if isinstance(required, Mapping):
+        return [(owner, name) for owner, names in required.items() for name in names]
+    pairs: list[tuple[str, str]] = []
+    for name in required:
+        owner, dot, table = name.rpartition(".")
+        pairs.append((owner, table) if dot else (schema, name))
+    return pairs
+
+
+def connect_marts(database: str | Path, required: Relations, error: type[Exception],
                   schema: str = MART_SCHEMA) -> duckdb.DuckDBPyConnection:
-    """Open the file read-only and check the required marts exist; raise `error` with a one-line
-    message (missing file, lock held by a writer, missing marts) otherwise."""
+    """Open the file read-only and check the required relations exist; raise `error` with a
+    one-line message (missing file, lock held by a writer, missing relations) otherwise.
+
+    `required` names relations as `schema.name`, as bare names in `schema`, or as a mapping
+    schema -> names."""
     import duckdb
 
     path = Path(database)
     if not path.is_file():
         raise error(f"database not found: {path}")
+    wanted = qualify(required, schema)
     try:
         connection = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
         raise error(f"cannot open {path}: {exc}") from exc
-    present = {row[0] for row in connection.execute(
-        "select table_name from information_schema.tables where table_schema = ?", [schema]).fetchall()}
-    missing = [name for name in required if name not in present]
+    schemas = sorted({owner for owner, _ in wanted})
+    present = {(row[0], row[1]) for row in connection.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "where list_contains(?, table_schema)", [schemas]).fetchall()}
+    missing = [f"{owner}.{name}" for owner, name in wanted if (owner, name) not in present]
     if missing:
         connection.close()
-        raise error(f"mart(s) missing from schema {schema!r} in {path}: "
-                    + ", ".join(f"{schema}.{name}" for name in missing)
+        raise error(f"relation(s) missing from {path}: " + ", ".join(missing)
                     + " (run `lead-funnel build` first)")
     return connection

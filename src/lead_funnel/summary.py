@@ -1,14 +1,16 @@
-"""A short, readable funnel summary read from the marts (schema ``analytics``)."""
+"""A short, readable funnel summary read from the marts (schema ``analytics``) and the
+quarantine (``analytics_data_quality.dq_quarantined_rows``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from lead_funnel.marts import MART_SCHEMA, connect_marts
+from lead_funnel.marts import DATA_QUALITY_SCHEMA, MART_SCHEMA, connect_marts
 
 FUNNEL_COUNT_COLUMNS = ("leads", "mqls", "sals", "sqls", "opportunities", "customers")
-REQUIRED_MARTS = ("funnel_conversion", "lead_stages", "lead_handoffs", "dq_quarantined_rows")
+REQUIRED_MARTS = ("funnel_conversion", "lead_stages", "lead_handoffs")
+REQUIRED_DATA_QUALITY = ("dq_quarantined_rows",)
 
 
 class SummaryError(RuntimeError):
@@ -23,20 +25,23 @@ def _fetch(con: Any, sql: str) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in con.execute(sql).fetchall()]
 
 
-def summarize(database: str | Path, schema: str = MART_SCHEMA) -> str:
-    con = connect_marts(database, REQUIRED_MARTS, SummaryError, schema)
+def summarize(database: str | Path, schema: str = MART_SCHEMA,
+              data_quality_schema: str = DATA_QUALITY_SCHEMA) -> str:
+    required = [f"{schema}.{name}" for name in REQUIRED_MARTS]
+    required += [f"{data_quality_schema}.{name}" for name in REQUIRED_DATA_QUALITY]
+    con = connect_marts(database, required, SummaryError)
     try:
-        return _render(con, schema)
+        return _render(con, schema, data_quality_schema)
     finally:
         con.close()
 
 
-def _render(con: Any, schema: str) -> str:
+def _render(con: Any, schema: str, data_quality_schema: str) -> str:
     lines: list[str] = []
     totals_row = _fetch(con, "select " + ", ".join(
         f"coalesce(sum({c}), 0)" for c in FUNNEL_COUNT_COLUMNS) + f" from {schema}.funnel_conversion")
     totals = [float(v) for v in totals_row[0]]
-    lines.append("Funnel totals (analytics.funnel_conversion)")
+    lines.append(f"Funnel totals ({schema}.funnel_conversion)")
     for name, value in zip(FUNNEL_COUNT_COLUMNS, totals):
         lines.append(f"  {name:<14}{int(value):>10,}")
     lines.append("  conversion (ratio of totals)")
@@ -46,7 +51,7 @@ def _render(con: Any, schema: str) -> str:
     lines.append(f"    {'leads':>13} -> {'customers':<14}{_ratio(totals[-1], totals[0])}")
 
     lines.append("")
-    lines.append("Current stage (analytics.lead_stages)")
+    lines.append(f"Current stage ({schema}.lead_stages)")
     stages = _fetch(con, f"select current_stage, count(*) from {schema}.lead_stages "
                          "group by 1 order by 2 desc, 1")
     total_contacts = sum(int(n) for _, n in stages)
@@ -54,7 +59,7 @@ def _render(con: Any, schema: str) -> str:
         lines.append(f"  {str(stage):<14}{int(n):>10,}  {_ratio(int(n), total_contacts)}")
 
     lines.append("")
-    lines.append("Handoff outcomes (analytics.lead_handoffs)")
+    lines.append(f"Handoff outcomes ({schema}.lead_handoffs)")
     handoffs = _fetch(con, "select outcome, count(*), count(within_sla), "
                            "count(*) filter (where within_sla) "
                            f"from {schema}.lead_handoffs group by 1 order by 2 desc, 1")
@@ -67,9 +72,10 @@ def _render(con: Any, schema: str) -> str:
                  f"{_ratio(all_ok, all_judged)}")
 
     lines.append("")
-    lines.append("Quarantined rows (analytics.dq_quarantined_rows)")
+    lines.append(f"Quarantined rows ({data_quality_schema}.dq_quarantined_rows)")
     quarantined = _fetch(con, "select source_table, quarantine_reason, count(*) "
-                              f"from {schema}.dq_quarantined_rows group by 1, 2 order by 1, 2")
+                              f"from {data_quality_schema}.dq_quarantined_rows "
+                              "group by 1, 2 order by 1, 2")
     if not quarantined:
         lines.append("  none")
     for table, reason, n in quarantined:

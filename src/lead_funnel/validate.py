@@ -1,9 +1,10 @@
-"""``lead-funnel validate``: a Great Expectations suite over the marts (schema ``analytics``).
+"""``lead-funnel validate``: a Great Expectations suite over the marts (schema ``analytics``)
+and the build context (``analytics_data_quality.dq_run_context``).
 
 It complements the dbt tests, which already check keys, accepted values, relationships, the
 order of stage timestamps, per-row rates and monotone funnel counts. What it adds are checks
 that look across a whole mart or across marts and the build context
-(``analytics.dq_run_context``): rates that are all null, an overall MQL rate of 0 or 1, a
+(``dq_run_context``): rates that are all null, an overall MQL rate of 0 or 1, a
 lead_stages row count that does not match the staged contacts, timestamps later than as_of,
 negative response times, too many quarantined raw rows and stale engagement events.
 
@@ -35,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from lead_funnel.contract import FUNNEL_STAGES, TABLES
-from lead_funnel.marts import MART_SCHEMA, connect_marts
+from lead_funnel.marts import DATA_QUALITY_SCHEMA, MART_SCHEMA, connect_marts, qualify, relation
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,7 +45,8 @@ LEAD_STAGE_TIMESTAMPS = ("created_at", "mql_at", "sal_at", "sql_at", "opportunit
                          "customer_at", "current_stage_entered_at", "last_mql_at")
 HANDOFF_TIMESTAMPS = ("mql_at", "responded_at", "sal_at", "rejected_at", "sql_at")
 
-# The columns read from each relation: the validator needs nothing else.
+# The columns read from each relation (a mart, or a dq_* model in DATA_QUALITY_SCHEMA, see
+# lead_funnel.marts.relation): the validator needs nothing else.
 COLUMNS: dict[str, tuple[str, ...]] = {
     "dq_run_context": ("as_of", "newest_event_at", "active_contacts", "raw_rows",
                        "quarantined_rows"),
@@ -54,7 +56,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "funnel_volume_daily": ("day", "entries", "contacts"),
 }
 
-# The volume check: every raw table and these marts (dq_run_context always has one row).
+# The volume check: every raw table and these marts (dq_run_context always has one row);
+# a dq_* name here would be counted in DATA_QUALITY_SCHEMA.
 VOLUME_MARTS = ("lead_stages", "lead_handoffs", "lead_stage_transitions", "funnel_conversion",
                 "funnel_volume_daily")
 META_SCHEMA = "lead_funnel_meta"
@@ -96,7 +99,8 @@ class ValidationReport:
 
     def render(self) -> str:
         width = max((len(r.mart) for r in self.results), default=0)
-        lines = [f"Great Expectations suite on {self.database} (schema {MART_SCHEMA})"]
+        lines = [f"Great Expectations suite on {self.database} "
+                 f"(schemas {MART_SCHEMA}, {DATA_QUALITY_SCHEMA})"]
         for r in self.results:
             line = f"{'PASS' if r.success else 'FAIL'}  {r.mart:<{width}}  {r.expectation}"
             if not r.success:
@@ -179,15 +183,17 @@ class Volumes:
 
 
 def _relations(con: Any, raw_schema: str) -> dict[str, int]:
+    """Row counts of the volume check's relations that exist, by qualified name."""
+    wanted = qualify({raw_schema: TABLES}) + qualify(relation(name) for name in VOLUME_MARTS)
     present = {(r[0], r[1]) for r in con.execute(
         "select table_schema, table_name from information_schema.tables "
-        "where table_schema in (?, ?)", [raw_schema, MART_SCHEMA]).fetchall()}
+        "where list_contains(?, table_schema)",
+        [sorted({schema for schema, _ in wanted})]).fetchall()}
     counts: dict[str, int] = {}
-    for schema, names in ((raw_schema, TABLES), (MART_SCHEMA, VOLUME_MARTS)):
-        for name in names:
-            if (schema, name) in present:
-                row = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
-                counts[f"{schema}.{name}"] = int(row[0]) if row else 0
+    for schema, name in wanted:
+        if (schema, name) in present:
+            row = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
+            counts[f"{schema}.{name}"] = int(row[0]) if row else 0
     return counts
 
 
@@ -207,16 +213,16 @@ def _baseline(con: Any, volumes: Volumes) -> None:
 def _read(database: str, raw_schema: str = "raw") -> tuple[dict[str, pd.DataFrame], Volumes]:
     import duckdb
 
-    con = connect_marts(database, COLUMNS, ValidationError)
+    con = connect_marts(database, [relation(name) for name in COLUMNS], ValidationError)
     try:
         frames: dict[str, pd.DataFrame] = {}
         for name, columns in COLUMNS.items():
-            sql = f"select {', '.join(columns)} from {MART_SCHEMA}.{name}"
+            sql = f"select {', '.join(columns)} from {relation(name)}"
             try:
                 frames[name] = con.sql(sql).df()
             except duckdb.Error as exc:
                 first_line = str(exc).splitlines()[0]
-                raise ValidationError(f"cannot read {MART_SCHEMA}.{name}: {first_line}") from exc
+                raise ValidationError(f"cannot read {relation(name)}: {first_line}") from exc
         volumes = Volumes(_relations(con, raw_schema))
         _baseline(con, volumes)
         return frames, volumes
@@ -289,11 +295,11 @@ def _build_frames(marts: dict[str, pd.DataFrame], max_quarantine_share: float,
     context = marts["dq_run_context"]
     if len(context) != 1:
         raise ValidationError(
-            f"{MART_SCHEMA}.dq_run_context must have exactly one row, found {len(context)}")
+            f"{relation('dq_run_context')} must have exactly one row, found {len(context)}")
     run = context.iloc[0]
     as_of = pd.Timestamp(run["as_of"])
     if pd.isna(as_of):
-        raise ValidationError(f"{MART_SCHEMA}.dq_run_context.as_of is null")
+        raise ValidationError(f"{relation('dq_run_context')}.as_of is null")
     frames: list[_Frame] = []
 
     # 1. funnel_conversion: cohort rates usable at all, and an overall rate that is neither 0

@@ -14,6 +14,7 @@ import pytest
 from lead_funnel import dbt_runner
 from lead_funnel.cli import main
 from lead_funnel.dbt_runner import DbtError, build_command, dbt_env, run_dbt
+from lead_funnel.marts import DATA_QUALITY_SCHEMA
 from lead_funnel.summary import summarize
 
 
@@ -75,7 +76,7 @@ def test_summary_without_marts_is_a_clear_error(tmp_path: Path,
     assert main(["summary", "--database", str(database)]) == 1
     captured = capsys.readouterr()
     assert "analytics.funnel_conversion" in captured.err
-    assert "analytics.dq_quarantined_rows" in captured.err
+    assert f"{DATA_QUALITY_SCHEMA}.dq_quarantined_rows" in captured.err
     assert "Traceback" not in captured.err
     assert main(["summary", "--database", str(tmp_path / "absent.duckdb")]) == 1
     assert "database not found" in capsys.readouterr().err
@@ -84,8 +85,9 @@ def test_summary_without_marts_is_a_clear_error(tmp_path: Path,
 def test_summary_reads_the_marts(tmp_path: Path) -> None:
     database = tmp_path / "marts.duckdb"
     with duckdb.connect(str(database)) as con:
-        con.execute("""
+        con.execute(f"""
             create schema analytics;
+            create schema {DATA_QUALITY_SCHEMA};
             create table analytics.funnel_conversion as
                 select * from (values ('organic_search', 100, 40, 20, 10, 5, 2),
                                       ('paid_search', 100, 10, 5, 2, 1, 0))
@@ -96,7 +98,7 @@ def test_summary_reads_the_marts(tmp_path: Path) -> None:
             create table analytics.lead_handoffs as
                 select * from (values ('accepted', true), ('accepted', false),
                                       ('pending', null::boolean)) t(outcome, within_sla);
-            create table analytics.dq_quarantined_rows as
+            create table {DATA_QUALITY_SCHEMA}.dq_quarantined_rows as
                 select * from (values ('contacts', 'missing_key'), ('contacts', 'missing_key'))
                     t(source_table, quarantine_reason);
         """)
@@ -107,6 +109,7 @@ def test_summary_reads_the_marts(tmp_path: Path) -> None:
     assert "lead" in text and "66.7%" in text  # 2 of 3 contacts are leads
     assert "50.0%" in text  # 1 of 2 judged handoffs within SLA
     assert "missing_key" in text
+    assert f"Quarantined rows ({DATA_QUALITY_SCHEMA}.dq_quarantined_rows)" in text
 
 
 def test_cli_generate_normalises_as_of(tmp_path: Path,

@@ -10,10 +10,13 @@ demo_request is a hand-raiser worth 40 points, so a lone demo request MQLs with 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 import pytest
+
+from lead_funnel.marts import DATA_QUALITY_SCHEMA
 
 from conftest import Marts
 
@@ -59,7 +62,7 @@ def handoff(marts: Marts, handoff_id: str) -> dict[str, Any]:
 def test_quarantine_has_every_bad_row_with_its_first_reason(marts: Marts) -> None:
     found = {
         (r["source_table"], r["record_key"], r["quarantine_reason"])
-        for r in rows(marts, "select * from analytics.dq_quarantined_rows")
+        for r in rows(marts, f"select * from {DATA_QUALITY_SCHEMA}.dq_quarantined_rows")
     }
     assert found == {
         ("contacts", None, "missing_key"),
@@ -82,11 +85,37 @@ def test_quarantine_has_every_bad_row_with_its_first_reason(marts: Marts) -> Non
     }
 
 
+def test_quarantine_keeps_no_email_local_part(marts: Marts) -> None:
+    # raw_record shows a quarantined row as the source sent it, except the e-mail: only its
+    # domain is kept ('***@domain'), so the quarantine holds no address of a person.
+    found = rows(marts, "select source_table, record_key, quarantine_reason, raw_record "
+                        f"from {DATA_QUALITY_SCHEMA}.dq_quarantined_rows")
+    c011 = [r["raw_record"] for r in found
+            if (r["source_table"], r["record_key"]) == ("contacts", "C011")]
+    assert len(c011) == 1  # its newer version, jane.doe@example.com with created_at 'garbage'
+    assert "email=***@example.com" in c011[0]
+    assert "jane" not in c011[0].lower()
+    address = re.compile(r"[A-Za-z0-9._%+-]+@")  # a local part before an '@' ('***@' has none)
+    leaked = [(r["source_table"], r["record_key"], r["raw_record"]) for r in found
+              if r["raw_record"] is not None and address.search(r["raw_record"])]
+    assert leaked == []
+    assert sum("***@" in (r["raw_record"] or "") for r in found) == 4  # every quarantined contact
+
+
+def test_data_quality_models_have_their_own_schema(marts_duckdb: Marts) -> None:
+    # BI tools read `analytics`; the dq_* models (raw rows included) are only in their schema.
+    found = rows(marts_duckdb, "select table_schema, table_name from information_schema.tables "
+                               "where table_name like 'dq\\_%' escape '\\'")
+    assert sorted((r["table_schema"], r["table_name"]) for r in found) == [
+        (DATA_QUALITY_SCHEMA, name) for name in ("dq_quarantined_rows", "dq_run_context",
+                                                 "dq_source_reconciliation", "dq_unknown_event_types")]
+
+
 def test_reconciliation_counts(marts: Marts) -> None:
     # raw = staged + folded + quarantined, counted row by row from the fixture CSVs.
     got = {
         r["source_table"]: (r["raw_rows"], r["staged_rows"], r["folded_duplicate_rows"], r["quarantined_rows"])
-        for r in rows(marts, "select * from analytics.dq_source_reconciliation")
+        for r in rows(marts, f"select * from {DATA_QUALITY_SCHEMA}.dq_source_reconciliation")
     }
     assert got == {
         "contacts": (18, 13, 1, 4),  # C010 has two good versions
@@ -117,7 +146,8 @@ def test_deleted_contact_leaves_the_marts(marts: Marts) -> None:
 
 
 def test_unknown_event_types_are_counted(marts: Marts) -> None:
-    assert rows(marts, "select event_type, event_count, contact_count from analytics.dq_unknown_event_types") == [
+    assert rows(marts, "select event_type, event_count, contact_count "
+                       f"from {DATA_QUALITY_SCHEMA}.dq_unknown_event_types") == [
         {"event_type": "chat_started", "event_count": 1, "contact_count": 1}
     ]
 

@@ -20,6 +20,7 @@ import pytest
 from lead_funnel.dbt_runner import build_command, dbt_env, project_dir
 from lead_funnel.generator import GeneratorConfig, generate_to_dir, normalise_as_of
 from lead_funnel.loader import load_directory
+from lead_funnel.marts import DATA_QUALITY_SCHEMA, relation
 
 DIRTY = GeneratorConfig(contacts=2_000, seed=11, dirty_rate=0.10, as_of="2025-06-30T12:00:00Z")
 FUNNEL_MARTS = ("lead_stages", "lead_handoffs", "lead_stage_transitions", "funnel_conversion",
@@ -45,7 +46,7 @@ def build(database: Path, as_of: str) -> None:
 def mart_digest(database: Path, mart: str) -> str:
     """Order-independent content hash of a mart."""
     with duckdb.connect(str(database), read_only=True) as connection:
-        lines = sorted(repr(row) for row in connection.execute(f"select * from analytics.{mart}").fetchall())
+        lines = sorted(repr(row) for row in connection.execute(f"select * from {relation(mart)}").fetchall())
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
@@ -73,7 +74,8 @@ def test_every_quarantine_reason_has_the_generated_count(
         found = {
             (table, reason): count
             for table, reason, count in connection.execute(
-                "select source_table, quarantine_reason, count(*) from analytics.dq_quarantined_rows group by all"
+                "select source_table, quarantine_reason, count(*) "
+                f"from {DATA_QUALITY_SCHEMA}.dq_quarantined_rows group by all"
             ).fetchall()
         }
     expected = {
@@ -95,7 +97,7 @@ def test_reconciliation_holds_for_every_source(
     with duckdb.connect(str(dirty_db), read_only=True) as connection:
         rows = connection.execute(
             "select source_table, raw_rows, staged_rows, folded_duplicate_rows, quarantined_rows, is_reconciled "
-            "from analytics.dq_source_reconciliation").fetchall()
+            f"from {DATA_QUALITY_SCHEMA}.dq_source_reconciliation").fetchall()
     assert len(rows) == 4
     for table, raw, staged, folded, quarantined, is_reconciled in rows:
         assert is_reconciled and raw == staged + folded + quarantined
@@ -109,7 +111,7 @@ def test_unknown_event_types_are_counted_not_quarantined(
     _, manifest = dirty_data
     with duckdb.connect(str(dirty_db), read_only=True) as connection:
         found = dict(connection.execute(
-            "select event_type, event_count from analytics.dq_unknown_event_types").fetchall())
+            f"select event_type, event_count from {DATA_QUALITY_SCHEMA}.dq_unknown_event_types").fetchall())
     assert found == manifest["unknown_event_types"]
 
 

@@ -18,14 +18,16 @@ import pytest
 
 from lead_funnel.cli import main
 from lead_funnel.dbt_runner import run_dbt
+from lead_funnel.marts import DATA_QUALITY_SCHEMA
 from lead_funnel.validate import CheckResult, ValidationError, ValidationReport, run_validation
 
 from conftest import FIXTURE_AS_OF
 
-HEALTHY_SQL = """
+HEALTHY_SQL = f"""
 create schema analytics;
+create schema {DATA_QUALITY_SCHEMA};
 
-create table analytics.dq_run_context as select
+create table {DATA_QUALITY_SCHEMA}.dq_run_context as select
     timestamp '2024-07-01 00:00:00' as as_of,
     timestamp '2024-07-01 00:05:00' as run_started_at,
     timestamp '2024-06-30 12:00:00' as newest_event_at,
@@ -109,7 +111,7 @@ def test_healthy_database_passes(tmp_path: Path) -> None:
             "lead_handoffs", "responded_at not after as_of", ["1 of 2 rows", "2024-07-03"],
             id="handoff-timestamp-after-as-of"),
         pytest.param(
-            "update analytics.dq_run_context set active_contacts = 5",
+            f"update {DATA_QUALITY_SCHEMA}.dq_run_context set active_contacts = 5",
             "lead_stages", "row count = dq_run_context.active_contacts (5)", ["3"],
             id="row-count-mismatch"),
         pytest.param(
@@ -121,11 +123,11 @@ def test_healthy_database_passes(tmp_path: Path) -> None:
             "funnel_conversion", "overall MQL rate", ["1", "3 mqls / 3 leads"],
             id="overall-mql-rate-one"),
         pytest.param(
-            "update analytics.dq_run_context set quarantined_rows = 10",
+            f"update {DATA_QUALITY_SCHEMA}.dq_run_context set quarantined_rows = 10",
             "dq_run_context", "quarantined_rows / raw_rows <= 0.05", ["0.1", "10 of 100"],
             id="quarantine-share-over-ceiling"),
         pytest.param(
-            "update analytics.dq_run_context set newest_event_at = '2024-06-01 00:00'",
+            f"update {DATA_QUALITY_SCHEMA}.dq_run_context set newest_event_at = '2024-06-01 00:00'",
             "dq_run_context", "as_of - newest_event_at <= 7 days",
             ["30 days", "2024-06-01 00:00:00"],
             id="stale-events"),
@@ -165,7 +167,7 @@ def test_each_breakage_fails_exactly_its_check(
 
 def test_thresholds_are_parameters(tmp_path: Path) -> None:
     database = _make_db(tmp_path / "db.duckdb",
-                        "update analytics.dq_run_context set quarantined_rows = 10, "
+                        f"update {DATA_QUALITY_SCHEMA}.dq_run_context set quarantined_rows = 10, "
                         "newest_event_at = '2024-06-01 00:00'")
     assert run_validation(database).failed == 2
     assert run_validation(database, max_quarantine_share=0.1, max_staleness_days=30).success
@@ -183,6 +185,18 @@ def test_missing_database_and_mart(tmp_path: Path) -> None:
         run_validation(database)
 
 
+def test_run_context_is_read_from_the_data_quality_schema(tmp_path: Path) -> None:
+    """A dq_run_context left in `analytics` by a build from before the data-quality schema is
+    not read: validate names the relation it needs."""
+    database = _make_db(tmp_path / "old_layout.duckdb",
+                        "create table analytics.dq_run_context as "
+                        f"select * from {DATA_QUALITY_SCHEMA}.dq_run_context",
+                        f"drop table {DATA_QUALITY_SCHEMA}.dq_run_context")
+    with pytest.raises(ValidationError,
+                       match=rf"missing from .*: {DATA_QUALITY_SCHEMA}\.dq_run_context \(run"):
+        run_validation(database)
+
+
 def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     healthy = _make_db(tmp_path / "ok.duckdb")
     assert main(["validate", "--database", healthy]) == 0
@@ -190,8 +204,8 @@ def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert out.count("PASS") == CHECKS and "FAIL" not in out
     assert out.rstrip().endswith(f"validate: {CHECKS} passed, 0 failed")
 
-    stale = _make_db(tmp_path / "stale.duckdb",
-                     "update analytics.dq_run_context set newest_event_at = '2024-06-01 00:00'")
+    stale = _make_db(tmp_path / "stale.duckdb", f"update {DATA_QUALITY_SCHEMA}.dq_run_context "
+                     "set newest_event_at = '2024-06-01 00:00'")
     assert main(["validate", "--database", stale]) == 1
     out = capsys.readouterr().out
     assert "FAIL  dq_run_context" in out and "observed: 30 days" in out
@@ -326,7 +340,7 @@ def test_cli_max_shrink_and_no_history(tmp_path: Path, capsys: pytest.CaptureFix
     capsys.readouterr()
     with duckdb.connect(database) as con:
         con.execute("delete from analytics.lead_stages where contact_id = 'c1'")
-        con.execute("update analytics.dq_run_context set active_contacts = 2")
+        con.execute(f"update {DATA_QUALITY_SCHEMA}.dq_run_context set active_contacts = 2")
     assert main(["validate", "--database", database, "--max-shrink", "0.2"]) == 1
     out = capsys.readouterr().out
     assert "-> observed: analytics.lead_stages 3 -> 2 rows (-33%) since the run validated" in out
