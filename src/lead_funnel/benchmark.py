@@ -49,10 +49,12 @@ COMPILED_MOMENTS = Path("target/compiled/lead_funnel/models/intermediate/scoring
 FIXTURE_AS_OF = "2024-07-01T00:00:00Z"
 SLOWEST = 8
 
-# The reference: SPEC §4 literally, every moment against every earlier moment of its cycle.
+# The reference: SPEC §4 literally, every moment against every earlier moment of its cycle
+# (engagement points only: product-usage rules feed the separate product score).
 REFERENCE_SQL = """
 with moments as (
-    select contact_id, cycle_number, occurred_at, sum(points) as points
+    select contact_id, cycle_number, occurred_at,
+           sum(case when is_product_usage then 0 else points end) as points
     from analytics_intermediate.int_engagement_events_matched
     group by contact_id, cycle_number, occurred_at
 )
@@ -345,6 +347,7 @@ def floor_query(database: Path, threshold: float, half_life_days: float,
     sql = floor_sql(threshold, half_life_days)
     with duckdb.connect(str(database), read_only=True) as connection:
         connection.execute("set TimeZone = 'UTC'")
+        connection.execute("set enable_progress_bar = false")
         return _best_of(lambda: len(connection.execute(sql).fetchall()), repeat)
 
 
@@ -352,6 +355,7 @@ def compare_running_scores(database: Path | None, compiled_sql: str, half_life_d
                            repeat: int = 3) -> tuple[Timing, Timing, float]:
     """Time the window pass against the self-join reference in one DuckDB process."""
     with duckdb.connect(str(database), read_only=True) as connection:
+        connection.execute("set enable_progress_bar = false")
         return _compare_on(connection, compiled_sql, half_life_days, repeat)
 
 
