@@ -15,14 +15,31 @@
 
 
 {#- The previous complete build's checkpoint as a dict (as_of, loaded_watermark_at,
-    config_fingerprint as text), or none: first build, or no checkpoint yet. -#}
+    config_fingerprint as text), or none: first build, no checkpoint yet, or raw tables that
+    now hold fewer rows than the checkpoint counted (an extract replaced rather than appended:
+    what was parsed no longer describes raw, so everything is read again). -#}
 {% macro previous_refresh() -%}
     {%- set relation = lead_funnel.existing_model_relation('int_refresh_checkpoint') -%}
     {%- if relation is none -%}{{ return(none) }}{%- endif -%}
     {%- set result = run_query(
         "select cast(as_of as " ~ dbt.type_string() ~ "), cast(loaded_watermark_at as "
-        ~ dbt.type_string() ~ "), config_fingerprint from " ~ relation) -%}
-    {%- if result.rows | length != 1 -%}{{ return(none) }}{%- endif -%}
+        ~ dbt.type_string() ~ "), config_fingerprint, case when " ~ lead_funnel.raw_row_total()
+        ~ " < raw_rows then 1 else 0 end from " ~ relation) -%}
+    {%- if result.rows | length != 1 or result.rows[0][3] == 1 -%}{{ return(none) }}{%- endif -%}
     {%- set row = result.rows[0] -%}
     {{ return({'as_of': row[0], 'loaded_watermark_at': row[1], 'config_fingerprint': row[2]}) }}
+{%- endmacro %}
+
+
+{#- SQL: the number of rows of the project's raw source tables, now. Looked up as relations (no
+    DAG edge), so any model or strategy may ask. -#}
+{% macro raw_row_total() -%}
+    {%- if not execute -%}{{ return('(0)') }}{%- endif -%}
+    {%- set counts = [] -%}
+    {%- for source in graph.sources.values() | sort(attribute='unique_id') if source.package_name == project_name -%}
+        {%- set relation = api.Relation.create(
+            database=source.database, schema=source.schema, identifier=source.identifier) -%}
+        {%- do counts.append('(select count(*) from ' ~ relation ~ ')') -%}
+    {%- endfor -%}
+    ({{ counts | join(' + ') if counts else '0' }})
 {%- endmacro %}

@@ -7,3 +7,90 @@
     {%- endfor %}
     end
 {%- endmacro %}
+
+
+{#- The body of a base model: every parsed raw row of the refreshed contacts with its first
+    quarantine reason in SPEC §3 order: the row's own early reasons (missing_key,
+    missing_timestamp, unparseable_timestamp), then after_as_of (`timestamp_column` later than
+    as_of), then orphan_contact_id (when `checks_orphans`: the contact is not staged), then the
+    row's own late reasons (unknown_activity_type, won_not_closed, negative_amount). -#}
+{% macro quarantine_checked_rows(parsed_model, timestamp_column, checks_orphans=true) -%}
+    {%- set parsed_relation = ref(parsed_model) -%}
+    {%- set columns = adapter.get_columns_in_relation(parsed_relation) | map(attribute='name') | list
+        if execute else [] -%}
+    {%- set dynamic_checks = [('after_as_of', 'parsed.' ~ timestamp_column ~ ' > ' ~ lead_funnel.as_of())] -%}
+    {%- if checks_orphans -%}
+        {%- do dynamic_checks.append(('orphan_contact_id', 'staged_contacts.contact_id is null')) -%}
+    {%- endif -%}
+with
+
+parsed as (
+
+    select * from {{ parsed_relation }}
+    where {{ lead_funnel.refresh_filter('refresh_key') }}
+
+),
+{% if checks_orphans %}
+staged_contacts as (
+
+    select contact_id from {{ ref('stg_crm__contacts') }}
+
+),
+{% endif %}
+final as (
+
+    select
+        {%- for column in columns %}
+        parsed.{{ column }},
+        {%- else %}
+        parsed.*,
+        {%- endfor %}
+        coalesce(
+            parsed.early_quarantine_reason,
+            {{ lead_funnel.first_quarantine_reason(dynamic_checks) }},
+            parsed.late_quarantine_reason
+        ) as quarantine_reason
+    from parsed
+    {%- if checks_orphans %}
+    left join staged_contacts
+        on parsed.contact_id = staged_contacts.contact_id
+    {%- endif %}
+
+)
+
+select * from final
+{%- endmacro %}
+
+
+{#- The end of a parsed model, after its `typed` CTE (every raw row typed, with loaded_at):
+    the rows of the load window, their refresh key and the row's own quarantine reasons, the
+    first that applies of `early_checks` (before after_as_of in SPEC §3 order) and of
+    `late_checks` (after orphan_contact_id); `extra_columns` are more (sql, name) pairs. -#}
+{% macro parsed_row_checks(early_checks, late_checks=[], extra_columns=[]) -%}
+windowed as (
+
+    select * from typed
+    where {{ lead_funnel.load_window_filter('loaded_at') }}
+
+),
+
+final as (
+
+    select
+        *,
+        {%- for expression, name in extra_columns %}
+        {{ expression }} as {{ name }},
+        {%- endfor %}
+        coalesce(contact_id, '') as refresh_key,
+        {{ lead_funnel.first_quarantine_reason(early_checks) }} as early_quarantine_reason,
+        {%- if late_checks %}
+        {{ lead_funnel.first_quarantine_reason(late_checks) }} as late_quarantine_reason
+        {%- else %}
+        cast(null as {{ dbt.type_string() }}) as late_quarantine_reason
+        {%- endif %}
+    from windowed
+
+)
+
+select * from final
+{%- endmacro %}

@@ -118,8 +118,8 @@ def test_reconciliation_counts(marts: Marts) -> None:
         for r in rows(marts, f"select * from {DATA_QUALITY_SCHEMA}.dq_source_reconciliation")
     }
     assert got == {
-        "contacts": (18, 13, 1, 4),  # C010 has two good versions
-        "engagement_events": (21, 14, 1, 6),  # E001 delivered twice
+        "contacts": (19, 14, 1, 4),  # C010 has two good versions
+        "engagement_events": (25, 18, 1, 6),  # E001 delivered twice
         "sales_activities": (12, 7, 1, 4),  # A005 delivered twice
         "opportunities": (9, 4, 2, 3),  # O003 and O004 have two versions each
     }
@@ -142,7 +142,7 @@ def test_latest_good_version_offset_and_cleaning(marts: Marts) -> None:
 def test_deleted_contact_leaves_the_marts(marts: Marts) -> None:
     for mart in ("lead_stages", "lead_handoffs", "lead_stage_transitions"):
         assert rows(marts, f"select * from analytics.{mart} where contact_id = 'C010'") == []
-    assert one(marts, "select count(*) as n from analytics.lead_stages")["n"] == 12
+    assert one(marts, "select count(*) as n from analytics.lead_stages")["n"] == 13  # 14 staged, C010 deleted
 
 
 def test_unknown_event_types_are_counted(marts: Marts) -> None:
@@ -225,9 +225,11 @@ def test_pending_handoffs_inside_and_past_the_sla(marts: Marts) -> None:
 
 def test_score_threshold_crossed_by_two_events_at_one_instant(marts: Marts) -> None:
     # C012: fit = VP (+20) + software (+10) + US (+5) + 500 employees (+15) + business (+5) = 55;
-    # webinar_attended (15) and trial_signup (30) both at 02-01 10:00: 55 + 45 = 100 >= 100.
+    # webinar_attended (15) and demo_request (40) both at 02-01 10:00: 55 + 55 = 110 >= 100,
+    # where either alone falls short (70, 95). The demo request is a hand-raiser too, but the
+    # score crossing comes first among the reasons: score_threshold.
     row = handoff(marts, "C012-1")
-    assert (row["mql_reason"], row["score_at_mql"]) == ("score_threshold", 100.0)
+    assert (row["mql_reason"], row["score_at_mql"]) == ("score_threshold", 110.0)
     assert (row["outcome"], row["response_hours"], row["sql_at"]) == ("accepted", 5.0, datetime(2024, 2, 5, 10))
     stages = stage_row(marts, "C012")
     assert (stages["fit_score"], stages["fit_grade"]) == (55.0, "A")
@@ -236,7 +238,42 @@ def test_score_threshold_crossed_by_two_events_at_one_instant(marts: Marts) -> N
     assert stages["opportunity_at"] == datetime(2024, 2, 10)
     assert stages["has_inferred_stage"] is False
     # Events 151 days - 10 h before as_of (2024 is a leap year).
-    assert stages["engagement_score"] == pytest.approx(decayed(45, datetime(2024, 2, 1, 10)), rel=1e-9)
+    assert stages["engagement_score"] == pytest.approx(decayed(55, datetime(2024, 2, 1, 10)), rel=1e-9)
+    assert (stages["product_score"], stages["pql_at"]) == (0.0, None)
+
+
+def test_product_usage_alone_makes_a_pql_handed_over_as_an_mql(marts: Marts) -> None:
+    # C016, created 05-10 00:00: fit = software (+10) + US (+5) + 30 employees (-5) + business
+    # address (+5) = 15, no engagement. Product usage before created_at, on 05-08: trial_signup
+    # (30) at 10:00, product_key_action (15, 3 a day earn) at 11:00, 12:00 and 13:00.
+    # product_score(12:00) = 30 * 2^(-2/720) + 15 * 2^(-1/720) + 15 = 29.942 + 14.986 + 15
+    # = 59.928 < 60 (decay keeps it under the bar); product_score(13:00) = 29.913 + 14.971 +
+    # 14.986 + 15 = 74.870 >= 60 with fit 15 >= 0: the PQL moment is 05-08 13:00, and so the MQL
+    # moment (15 + 0 < 100, no hand-raiser): reason product_usage, score_at_mql = fit + engagement
+    # = 15. Both are clamped to created_at: pql_at = mql_at = 05-10 00:00.
+    row = handoff(marts, "C016-1")
+    assert (row["mql_reason"], row["score_at_mql"], row["mql_at"]) == ("product_usage", 15.0, datetime(2024, 5, 10))
+    assert (row["outcome"], row["within_sla"]) == ("pending", False)
+    stages = stage_row(marts, "C016")
+    assert (stages["fit_score"], stages["fit_grade"], stages["engagement_score"]) == (15.0, "C", 0.0)
+    assert stages["pql_at"] == stages["mql_at"] == datetime(2024, 5, 10)
+    assert (stages["current_stage"], stages["first_mql_reason"]) == ("mql", "product_usage")
+    expected_product_score = (decayed(30, datetime(2024, 5, 8, 10)) + decayed(15, datetime(2024, 5, 8, 11))
+                              + decayed(15, datetime(2024, 5, 8, 12)) + decayed(15, datetime(2024, 5, 8, 13)))
+    assert stages["product_score"] == pytest.approx(expected_product_score, rel=1e-9)
+    assert stages["total_score"] == 15.0  # product points never count in engagement
+    cohort = one(marts, "select * from analytics.funnel_conversion "
+                        "where cohort_month = date '2024-05-01' and lead_source = 'direct'")
+    assert (cohort["leads"], cohort["mqls"], cohort["pqls"], cohort["customers"]) == (1, 1, 1, 0)
+    assert (cohort["pql_to_customer_rate"], cohort["mql_to_sal_rate"]) == (0.0, 0.0)
+    volume = {(r["stage"], r["entries"]) for r in rows(
+        marts, "select stage, entries from analytics.funnel_volume_daily "
+               "where day = date '2024-05-10' and lead_source = 'direct'")}
+    assert volume == {("lead", 1), ("mql", 1), ("pql", 1)}
+    transitions = [r["to_stage"] for r in rows(
+        marts, "select to_stage from analytics.lead_stage_transitions "
+               "where contact_id = 'C016' order by transition_number")]
+    assert transitions == ["lead", "mql"]  # the PQL is no stage of the waterfall
 
 
 # --- stages --------------------------------------------------------------------------------

@@ -115,13 +115,42 @@ def test_unknown_event_types_are_counted_not_quarantined(
     assert found == manifest["unknown_event_types"]
 
 
+def mart_rows(database: Path, mart: str) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return sorted(connection.execute(f"select * from {relation(mart)}").fetchall(), key=repr)
+
+
+def same_up_to_double_rounding(left: list[tuple[Any, ...]], right: list[tuple[Any, ...]]) -> bool:
+    """Row for row equal, doubles within 1e-12 relative (a sum of the same terms associated in
+    another order differs in its last bits)."""
+    if len(left) != len(right):
+        return False
+    for row_a, row_b in zip(left, right):
+        for a, b in zip(row_a, row_b):
+            if isinstance(a, float) and isinstance(b, float):
+                if a != pytest.approx(b, rel=1e-12, abs=1e-12):
+                    return False
+            elif a != b:
+                return False
+    return True
+
+
 def test_rebuild_with_same_inputs_gives_identical_marts(
-        dirty_db: Path, dirty_data: tuple[Path, dict[str, Any]]) -> None:
+        dirty_db: Path, dirty_data: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     _, manifest = dirty_data
     before = {mart: mart_digest(dirty_db, mart) for mart in FUNNEL_MARTS}
+    before_rows = {mart: mart_rows(dirty_db, mart) for mart in FUNNEL_MARTS}
+    # A full rebuild is bit for bit the same.
+    copy = tmp_path / "rebuilt.duckdb"
+    shutil.copy(dirty_db, copy)
+    result = dbt(["build", "--warn-error", "--full-refresh"], copy, manifest["as_of"])
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert {mart: mart_digest(copy, mart) for mart in FUNNEL_MARTS} == before
+    # A plain (incremental) rerun recomputes the contacts whose rows it cannot place in time
+    # (blank _loaded_at): the same rows, its scores equal up to the last bits of a double.
     build(dirty_db, manifest["as_of"])
-    after = {mart: mart_digest(dirty_db, mart) for mart in FUNNEL_MARTS}
-    assert before == after
+    for mart in FUNNEL_MARTS:
+        assert same_up_to_double_rounding(before_rows[mart], mart_rows(dirty_db, mart)), mart
 
 
 def test_a_later_as_of_never_changes_the_past(

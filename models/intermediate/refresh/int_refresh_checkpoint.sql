@@ -2,7 +2,8 @@
     the as_of this build evaluated, the newest _loaded_at it processed among the rows loaded by
     as_of (and by the build's start): a row stamped later, a bad future _loaded_at or a backfill's,
     cannot move the window past rows still to come; such rows are simply re-read by every build
-    until as_of passes them. And the configuration fingerprint. It depends on every mart and data-quality model,
+    until as_of passes them. The configuration fingerprint, and the number of raw rows (fewer
+    raw rows next time means an extract was replaced: that build reads everything again). It depends on every mart and data-quality model,
     so it is written only when the whole build got that far: a failed build leaves the previous
     checkpoint, and the next build re-reads a larger window. -#}
 {%- set parsed_models = [
@@ -37,6 +38,7 @@ final as (
         cast({{ as_of() }} as {{ dbt.type_timestamp() }}) as as_of,
         cast(max(loaded_at) as {{ dbt.type_timestamp() }}) as loaded_watermark_at,
         cast({{ config_fingerprint() }} as {{ dbt.type_string() }}) as config_fingerprint,
+        cast({{ raw_row_total() }} as {{ dbt.type_bigint() }}) as raw_rows,
         {{ build_started_at }} as built_at
     from loaded_rows
 

@@ -42,27 +42,11 @@ typed as (
 
 ),
 
-windowed as (
-
-    select * from typed
-    where {{ load_window_filter('loaded_at') }}
-
-),
-
-final as (
-
-    select
-        *,
-        {{ regex_extract('email', '^[^@ ]+@([^@ ]+[.][^@ ]+)$', 1) }} as email_domain,
-        coalesce(contact_id, '') as refresh_key,
-        {{ first_quarantine_reason([
-            ('missing_key', 'contact_id is null'),
-            ('missing_timestamp', 'created_at_text is null'),
-            ('unparseable_timestamp', 'created_at is null'),
-        ]) }} as early_quarantine_reason,
-        cast(null as {{ dbt.type_string() }}) as late_quarantine_reason
-    from windowed
-
-)
-
-select * from final
+{{ parsed_row_checks(
+    early_checks=[
+        ('missing_key', 'contact_id is null'),
+        ('missing_timestamp', 'created_at_text is null'),
+        ('unparseable_timestamp', 'created_at is null'),
+    ],
+    extra_columns=[(regex_extract('email', '^[^@ ]+@([^@ ]+[.][^@ ]+)$', 1), 'email_domain')],
+) }}

@@ -39,29 +39,14 @@ typed as (
 
 ),
 
-windowed as (
-
-    select * from typed
-    where {{ load_window_filter('loaded_at') }}
-
-),
-
-final as (
-
-    select
-        *,
-        coalesce(contact_id, '') as refresh_key,
-        {{ first_quarantine_reason([
-            ('missing_key', 'opportunity_id is null'),
-            ('missing_timestamp', 'created_at_text is null or (is_closed_in_source and closed_at_text is null)'),
-            ('unparseable_timestamp', 'created_at is null or (is_closed_in_source and closed_at_in_source is null)'),
-        ]) }} as early_quarantine_reason,
-        {{ first_quarantine_reason([
-            ('won_not_closed', 'is_won_in_source and not is_closed_in_source'),
-            ('negative_amount', 'amount < 0'),
-        ]) }} as late_quarantine_reason
-    from windowed
-
-)
-
-select * from final
+{{ parsed_row_checks(
+    early_checks=[
+        ('missing_key', 'opportunity_id is null'),
+        ('missing_timestamp', 'created_at_text is null or (is_closed_in_source and closed_at_text is null)'),
+        ('unparseable_timestamp', 'created_at is null or (is_closed_in_source and closed_at_in_source is null)'),
+    ],
+    late_checks=[
+        ('won_not_closed', 'is_won_in_source and not is_closed_in_source'),
+        ('negative_amount', 'amount < 0'),
+    ],
+) }}

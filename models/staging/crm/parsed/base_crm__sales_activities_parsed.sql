@@ -39,28 +39,13 @@ typed as (
 
 ),
 
-windowed as (
-
-    select * from typed
-    where {{ load_window_filter('loaded_at') }}
-
-),
-
-final as (
-
-    select
-        *,
-        coalesce(contact_id, '') as refresh_key,
-        {{ first_quarantine_reason([
-            ('missing_key', 'activity_id is null'),
-            ('missing_timestamp', 'occurred_at_text is null'),
-            ('unparseable_timestamp', 'occurred_at is null'),
-        ]) }} as early_quarantine_reason,
-        {{ first_quarantine_reason([
-            ('unknown_activity_type', 'coalesce(activity_type not in ' ~ sql_in_list(known_activity_types()) ~ ', true)'),
-        ]) }} as late_quarantine_reason
-    from windowed
-
-)
-
-select * from final
+{{ parsed_row_checks(
+    early_checks=[
+        ('missing_key', 'activity_id is null'),
+        ('missing_timestamp', 'occurred_at_text is null'),
+        ('unparseable_timestamp', 'occurred_at is null'),
+    ],
+    late_checks=[
+        ('unknown_activity_type', 'coalesce(activity_type not in ' ~ sql_in_list(known_activity_types()) ~ ', true)'),
+    ],
+) }}

@@ -34,26 +34,10 @@ typed as (
 
 ),
 
-windowed as (
-
-    select * from typed
-    where {{ load_window_filter('loaded_at') }}
-
-),
-
-final as (
-
-    select
-        *,
-        coalesce(contact_id, '') as refresh_key,
-        {{ first_quarantine_reason([
-            ('missing_key', 'event_id is null'),
-            ('missing_timestamp', 'occurred_at_text is null'),
-            ('unparseable_timestamp', 'occurred_at is null'),
-        ]) }} as early_quarantine_reason,
-        cast(null as {{ dbt.type_string() }}) as late_quarantine_reason
-    from windowed
-
-)
-
-select * from final
+{{ parsed_row_checks(
+    early_checks=[
+        ('missing_key', 'event_id is null'),
+        ('missing_timestamp', 'occurred_at_text is null'),
+        ('unparseable_timestamp', 'occurred_at is null'),
+    ],
+) }}
