@@ -50,3 +50,22 @@
         else {{ dbt.safe_cast(text, dbt.type_timestamp()) }}
     end
 {%- endmacro %}
+
+
+{#- DuckDB parses ISO-8601 offsets natively when casting to timestamptz (+HH:MM, +HHMM, +HH, Z),
+    and timezone('UTC', ...) turns the instant into UTC wall time whatever the session time
+    zone: one regular-expression test per value instead of the default's six. Text the native
+    cast refuses (a lower-case z, a space before the offset, an impossible date) falls back to the
+    default parse, so both give the same result; text without an offset is cast as a plain
+    timestamp (taken as UTC), as in the default. -#}
+{% macro duckdb__parse_timestamp_utc(expression) -%}
+    {%- set text = "nullif(trim(cast(" ~ expression ~ " as " ~ dbt.type_string() ~ ")), '')" -%}
+    case
+        when regexp_matches({{ text }}, '[0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?[ ]*([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$')
+            then coalesce(
+                timezone('UTC', try_cast({{ text }} as timestamptz)),
+                {{ lead_funnel.default__parse_timestamp_utc(expression) }}
+            )
+        else try_cast({{ text }} as timestamp)
+    end
+{%- endmacro %}

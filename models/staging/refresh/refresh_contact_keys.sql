@@ -9,6 +9,9 @@
     and every contact is refreshed when there is no previous checkpoint or the configuration
     (vars, scoring-rule seeds) changed. On a full build the incremental models ignore this list. -#}
 {%- set previous = previous_refresh() if execute else none -%}
+{#- the configuration changed since the checkpoint: compared once, here, not per row -#}
+{%- set is_reconfigured = previous is not none
+    and run_query('select ' ~ config_fingerprint()).columns[0].values()[0] != previous.config_fingerprint -%}
 {%- set as_of_bounds = none -%}
 {%- if previous is not none and previous.as_of is not none -%}
     {%- set previous_as_of = "cast('" ~ previous.as_of ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
@@ -25,8 +28,8 @@
 
 with
 
-{% if previous is none %}
-    {#- no checkpoint: every key #}
+{% if previous is none or is_reconfigured %}
+    {#- no checkpoint, or the vars or scoring-rule seeds changed: every key #}
     refresh_keys as (
 
         {% for model_name, key_column, timestamp_columns in parsed_tables %}
@@ -63,26 +66,14 @@ with
         ),
 
     {% endfor %}
-    {#- every key when the configuration changed #}
-    reconfigured_keys as (
-
-        {% for model_name, key_column, timestamp_columns in parsed_tables %}
-            select refresh_key from {{ ref(model_name) }}
-            where '{{ previous.config_fingerprint }}' <> {{ config_fingerprint() }}
-            {% if not loop.last %}union all{% endif %}
-        {% endfor %}
-
-    ),
-
     refresh_keys as (
 
         {% for model_name, key_column, timestamp_columns in parsed_tables %}
             select refresh_key from changed_{{ key_column }}s
             union all
             select refresh_key from sharing_{{ key_column }}s
-            union all
+            {% if not loop.last %}union all{% endif %}
         {% endfor %}
-        select refresh_key from reconfigured_keys
 
     ),
 {% endif %}
