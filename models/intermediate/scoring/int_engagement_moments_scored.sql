@@ -2,9 +2,8 @@
     (SPEC §4): the decayed points of the cycle's events at or before that instant (all events of
     the same instant count), engagement_score from the rules that are not product usage (capped
     by var max_engagement_score), product_score from the product-usage rules (never capped).
-    Both scores are the same computation: each instant is scored once per score kind, in one
-    ordered window pass per contact, cycle and kind: a running sum of points * 2 ^ (d / H)
-    rescaled at each instant. Cycles longer than 512 half-lives are split into segments, each
+    Both scores are the same computation, side by side in one ordered window pass per contact
+    and cycle: a running sum of points * 2 ^ (d / H) rescaled at each instant. Cycles longer than 512 half-lives are split into segments, each
     with its own anchor; the totals of earlier segments are carried forward with their decay,
     so the powers never overflow. -#}
 {%- set score_kinds = ['engagement', 'product'] -%}
@@ -33,29 +32,14 @@ moments as (
 
 ),
 
-scored_instants as (
-
-    {% for score_kind in score_kinds %}
-        select
-            contact_id,
-            cycle_number,
-            occurred_at,
-            '{{ score_kind }}' as score_kind,
-            {{ score_kind }}_points as points
-        from moments
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
-
-),
-
 anchored as (
 
     select
         *,
         {{ days_between(
-            'min(occurred_at) over (partition by contact_id, cycle_number, score_kind)', 'occurred_at') }}
+            'min(occurred_at) over (partition by contact_id, cycle_number)', 'occurred_at') }}
             as days_since_cycle_start
-    from scored_instants
+    from moments
 
 ),
 
@@ -74,10 +58,12 @@ scored_within_segment as (
 
     select
         *,
-        {{ decayed_running_sum(
-            'points', 'days_since_cycle_start - segment_start_days',
-            'contact_id, cycle_number, score_kind, decay_segment', 'occurred_at') }}
-            as segment_score
+        {%- for score_kind in score_kinds %}
+            {{ decayed_running_sum(
+                score_kind ~ '_points', 'days_since_cycle_start - segment_start_days',
+                'contact_id, cycle_number, decay_segment', 'occurred_at') }}
+                as segment_{{ score_kind }}_score{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from segmented
 
 ),
@@ -87,11 +73,10 @@ segment_totals as (
     select
         contact_id,
         cycle_number,
-        score_kind,
         decay_segment,
         max(occurred_at) as segment_end_at
     from segmented
-    group by contact_id, cycle_number, score_kind, decay_segment
+    group by contact_id, cycle_number, decay_segment
 
 ),
 
@@ -100,16 +85,17 @@ segment_end_scores as (
     select
         segment_totals.contact_id,
         segment_totals.cycle_number,
-        segment_totals.score_kind,
         segment_totals.decay_segment,
         scored_within_segment.days_since_cycle_start as segment_end_days,
-        scored_within_segment.segment_score as segment_end_score
+        {%- for score_kind in score_kinds %}
+            scored_within_segment.segment_{{ score_kind }}_score
+                as segment_end_{{ score_kind }}_score{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from segment_totals
     inner join scored_within_segment
         on
             segment_totals.contact_id = scored_within_segment.contact_id
             and segment_totals.cycle_number = scored_within_segment.cycle_number
-            and segment_totals.score_kind = scored_within_segment.score_kind
             and segment_totals.decay_segment = scored_within_segment.decay_segment
             and segment_totals.segment_end_at = scored_within_segment.occurred_at
 
@@ -120,60 +106,45 @@ carried_from_earlier_segments as (
     select
         scored_within_segment.contact_id,
         scored_within_segment.cycle_number,
-        scored_within_segment.score_kind,
         scored_within_segment.occurred_at,
-        sum(
-            segment_end_scores.segment_end_score
-            * {{ decay_between(
-                'segment_end_scores.segment_end_days',
-                'scored_within_segment.days_since_cycle_start') }}
-        ) as carried_score
+        {%- for score_kind in score_kinds %}
+            sum(
+                segment_end_scores.segment_end_{{ score_kind }}_score
+                * {{ decay_between(
+                    'segment_end_scores.segment_end_days',
+                    'scored_within_segment.days_since_cycle_start') }}
+            ) as carried_{{ score_kind }}_score{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from scored_within_segment
     inner join segment_end_scores
         on
             scored_within_segment.contact_id = segment_end_scores.contact_id
             and scored_within_segment.cycle_number = segment_end_scores.cycle_number
-            and scored_within_segment.score_kind = segment_end_scores.score_kind
             and scored_within_segment.decay_segment > segment_end_scores.decay_segment
     group by
         scored_within_segment.contact_id,
         scored_within_segment.cycle_number,
-        scored_within_segment.score_kind,
         scored_within_segment.occurred_at
-
-),
-
-combined as (
-
-    select
-        scored_within_segment.contact_id,
-        scored_within_segment.cycle_number,
-        scored_within_segment.occurred_at,
-        scored_within_segment.score_kind,
-        scored_within_segment.segment_score
-        + coalesce(carried_from_earlier_segments.carried_score, 0) as uncapped_score
-    from scored_within_segment
-    left join carried_from_earlier_segments
-        on
-            scored_within_segment.contact_id = carried_from_earlier_segments.contact_id
-            and scored_within_segment.cycle_number = carried_from_earlier_segments.cycle_number
-            and scored_within_segment.score_kind = carried_from_earlier_segments.score_kind
-            and scored_within_segment.occurred_at = carried_from_earlier_segments.occurred_at
 
 ),
 
 scores_by_kind as (
 
     select
-        contact_id,
-        cycle_number,
-        occurred_at,
+        scored_within_segment.contact_id,
+        scored_within_segment.cycle_number,
+        scored_within_segment.occurred_at,
         {%- for score_kind in score_kinds %}
-            max(case when score_kind = '{{ score_kind }}' then uncapped_score end)
+            scored_within_segment.segment_{{ score_kind }}_score
+            + coalesce(carried_from_earlier_segments.carried_{{ score_kind }}_score, 0)
                 as uncapped_{{ score_kind }}_score{% if not loop.last %},{% endif %}
         {%- endfor %}
-    from combined
-    group by contact_id, cycle_number, occurred_at
+    from scored_within_segment
+    left join carried_from_earlier_segments
+        on
+            scored_within_segment.contact_id = carried_from_earlier_segments.contact_id
+            and scored_within_segment.cycle_number = carried_from_earlier_segments.cycle_number
+            and scored_within_segment.occurred_at = carried_from_earlier_segments.occurred_at
 
 ),
 
