@@ -48,6 +48,7 @@ venv: $(BIN)/.installed ## create .venv from the pinned requirements (once)
 demo: venv ## generate sample data, load it into DuckDB, dbt build, summary, validate
 	$(BIN)/lead-funnel demo
 	$(BIN)/lead-funnel validate
+	$(BIN)/lead-funnel report --out funnel_report.html
 
 # Figures, never pass/fail (BENCHMARKS.md): T0 (fixture build), full and incremental builds on
 # BENCH_CONTACTS generated contacts, the floor query, ratios, slowest models.
@@ -92,9 +93,21 @@ dbt-test-spark: venv ## the same build on a local Spark session; stamps the buil
 		--warn-error --vars '{as_of: "$(FIXTURE_AS_OF)"}'
 	$(STAMP) commit spark
 
+# The optional extra `orchestration` (Dagster, orchestration/): its full pinned set, installed
+# into .venv once (tests/python/test_orchestration.py runs the daily job in-process).
+.PHONY: orchestration chromium
+orchestration: $(BIN)/.orchestration ## install the Dagster extra (requirements-orchestration.txt) into .venv
+$(BIN)/.orchestration: $(BIN)/.installed requirements-orchestration.txt
+	$(BIN)/pip install --quiet -r requirements-orchestration.txt
+	touch $@
+
+# Debian's headless browser for the report's page test (tests/python/test_report.py).
+chromium: ## install Debian's chromium + chromium-driver unless present
+	bash scripts/chromium_up.sh
+
 # pytest reuses an engine build whose stamp matches the current inputs and builds any other
 # engine in the session; it prints which (a "fixture builds" section at the end).
-pytest: venv postgres-up ## pytest on the three engines (reuses only up-to-date stamped builds)
+pytest: venv postgres-up orchestration chromium ## pytest on the three engines (reuses only up-to-date stamped builds)
 	$(BIN)/pytest -q
 
 test: lint dbt-test dbt-test-postgres dbt-test-spark pytest ## every test: lint, the three engine builds, pytest
