@@ -22,6 +22,8 @@ from lead_funnel.generator import (
 from lead_funnel.loader import DEFAULT_SCHEMA, ENGINES, LoaderError, default_database, load_tables
 from lead_funnel.summary import SummaryError, summarize
 from lead_funnel.validate import ValidationError, run_validation
+from lead_funnel.publish import PublishError, default_published, publish
+from lead_funnel.report import DEFAULT_OUT as REPORT_OUT, ReportError, write_report
 
 
 def _add_generate_args(p: argparse.ArgumentParser, default_out: str | None) -> None:
@@ -108,6 +110,28 @@ def build_parser() -> argparse.ArgumentParser:
     _add_generate_args(demo, "data/sample")
     demo.add_argument("--database", default=None,
                       help="DuckDB file (env LEAD_FUNNEL_DUCKDB, else lead_funnel.duckdb)")
+    report = sub.add_parser(
+        "report", help="write the funnel report: one self-contained HTML page (opens offline)")
+    report.add_argument("--database", default=None,
+                        help="DuckDB file (env LEAD_FUNNEL_DUCKDB, else lead_funnel.duckdb)")
+    report.add_argument("--out", default=REPORT_OUT, help=f"HTML file to write ({REPORT_OUT})")
+    report.add_argument("--sla-hours", type=float, default=None,
+                        help="SLA line of the response-time chart (default: handoff_sla_hours "
+                        "of dbt_project.yml)")
+    report.add_argument("--mql-threshold", type=float, default=None,
+                        help="threshold line of the score chart (default: mql_threshold of "
+                        "dbt_project.yml)")
+    pub = sub.add_parser(
+        "publish", help="copy the marts to a published DuckDB file swapped in atomically "
+        "(BI tools read it; they never block the build)")
+    pub.add_argument("--database", default=None,
+                     help="working DuckDB file dbt builds (env LEAD_FUNNEL_DUCKDB, else "
+                     "lead_funnel.duckdb)")
+    pub.add_argument("--to", default=None, dest="published",
+                     help="published file (env LEAD_FUNNEL_PUBLISHED_DUCKDB, else "
+                     "<database>_published.duckdb)")
+    pub.add_argument("--parquet", default=None, metavar="DIR",
+                     help="also write every mart as DIR/<schema>/<table>.parquet")
     bench = sub.add_parser(
         "benchmark", help="time dbt build on the fixture (T0), a full and an incremental build "
         "on generated data, and the floor query")
@@ -190,9 +214,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             _load(args.out, database, DEFAULT_SCHEMA)
             run_dbt("build", as_of=as_of, database=database)
             print(summarize(database))
+        elif args.command == "report":
+            path = write_report(args.database or default_database(), args.out,
+                                args.sla_hours, args.mql_threshold)
+            print(f"wrote the funnel report {path}")
+        elif args.command == "publish":
+            database = args.database or default_database()
+            print(publish(database, args.published or default_published(database),
+                          args.parquet).render())
         elif args.command == "benchmark":
             print(run_benchmark(args.contacts, args.seed, args.repeat, args.work_dir).report())
-    except (ValueError, LoaderError, DbtError, SummaryError, ValidationError) as exc:
+    except (ValueError, LoaderError, DbtError, SummaryError, ValidationError, ReportError,
+            PublishError) as exc:
         print(f"lead-funnel {args.command}: error: {exc}", file=sys.stderr)
         return 1
     return 0
