@@ -30,7 +30,7 @@ DBT_FLAGS := --project-dir $(CURDIR) --profiles-dir $(CURDIR)/profiles
 # stamp matches the current inputs, and builds the engine itself otherwise.
 STAMP := $(BIN)/python -m lead_funnel.stamps
 
-.PHONY: help demo bench test lint dbt-test dbt-test-postgres dbt-test-spark postgres-up pytest venv lock clean
+.PHONY: help demo bench test lint dbt-test dbt-test-postgres dbt-test-spark postgres-up pytest venv lock clean metrics-validate
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | \
@@ -93,6 +93,20 @@ dbt-test-spark: venv ## the same build on a local Spark session; stamps the buil
 		--warn-error --vars '{as_of: "$(FIXTURE_AS_OF)"}'
 	$(STAMP) commit spark
 
+# The semantic layer (models/semantic/): `mf validate-configs` checks the semantic models and
+# metrics, then queries every dimension, measure and metric on the fixture build. mf reads
+# <project root>/target/semantic_manifest.json whatever DBT_TARGET_PATH says, so it runs in a
+# project root of its own (dbt_project.yml, a parse into its target/, a copy of the fixture);
+# the parse names the DuckDB file mf then reads (the manifest holds its database name).
+MF_ROOT := $(CURDIR)/target/metricflow
+metrics-validate: dbt-test ## mf validate-configs: semantic models and metrics, checked against the fixture build
+	rm -rf $(MF_ROOT) && mkdir -p $(MF_ROOT)/target
+	cp dbt_project.yml $(MF_ROOT)/ && cp $(FIXTURE_DB) $(MF_ROOT)/fixture.duckdb
+	LEAD_FUNNEL_DUCKDB=$(MF_ROOT)/fixture.duckdb DBT_TARGET_PATH=$(MF_ROOT)/target \
+		DBT_LOG_PATH=$(MF_ROOT)/logs $(DBT) parse $(DBT_FLAGS)
+	cd $(MF_ROOT) && DBT_PROFILES_DIR=$(CURDIR)/profiles DBT_LOG_PATH=$(MF_ROOT)/logs \
+		LEAD_FUNNEL_DUCKDB=$(MF_ROOT)/fixture.duckdb $(CURDIR)/$(BIN)/mf validate-configs
+
 # The optional extra `orchestration` (Dagster, orchestration/): its full pinned set, installed
 # into .venv once (tests/python/test_orchestration.py runs the daily job in-process).
 .PHONY: orchestration chromium
@@ -110,7 +124,7 @@ chromium: ## install Debian's chromium + chromium-driver unless present
 pytest: venv postgres-up orchestration chromium ## pytest on the three engines (reuses only up-to-date stamped builds)
 	$(BIN)/pytest -q
 
-test: lint dbt-test dbt-test-postgres dbt-test-spark pytest ## every test: lint, the three engine builds, pytest
+test: lint dbt-test metrics-validate dbt-test-postgres dbt-test-spark pytest ## every test: lint, the three engine builds, pytest
 
 # Regenerate the full lock from the top-level pins of requirements.in.
 lock: ## regenerate requirements.txt from requirements.in
