@@ -295,10 +295,11 @@ def mql_weeks_figure(data: ReportData) -> Any:
                   secondary_y=True)
     fig.update_yaxes(title_text="MQLs", secondary_y=False, rangemode="tozero")
     fig.update_yaxes(title_text="accepted", tickformat=".0%", range=[0, 1.05], secondary_y=True,
+                     tickvals=[0, 0.25, 0.5, 0.75, 1],
                      showgrid=False)
     overall = fmt_pct(data.acceptance_rate)
-    return _layout(fig, f"MQLs per week and their acceptance rate · "
-                   f"{plural(data.handoffs, 'handoff')}, {overall} of the answered ones accepted",
+    return _layout(fig, f"MQLs per week and acceptance · {plural(data.handoffs, 'handoff')}, "
+                   f"{overall} of the answered accepted",
                    legend=_LEGEND)
 
 
