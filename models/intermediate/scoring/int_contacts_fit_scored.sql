@@ -15,7 +15,12 @@ contacts as (
 
 fit_rules as (
 
-    select * from {{ ref('fit_scoring_rules') }}
+    select
+        rule_id,
+        lower(trim(attribute)) as attribute,
+        points,
+        {{ fit_rule_columns('operator', 'value') }}
+    from {{ ref('fit_scoring_rules') }}
 
 ),
 
@@ -46,7 +51,7 @@ contact_attributes as (
         select
             contact_id,
             '{{ attribute }}' as attribute,
-            cast({{ attribute }} as {{ dbt.type_string() }}) as attribute_value
+            {{ fit_attribute_columns(attribute) }}
         from contacts_with_domain_type
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
@@ -61,8 +66,8 @@ matched_rules as (
         fit_rules.points
     from contact_attributes
     inner join fit_rules
-        on contact_attributes.attribute = lower(trim(fit_rules.attribute))
-    where {{ fit_rule_matches('fit_rules.operator', 'contact_attributes.attribute_value', 'fit_rules.value') }}
+        on contact_attributes.attribute = fit_rules.attribute
+    where {{ fit_rule_matches('fit_rules', 'contact_attributes') }}
 
 ),
 
