@@ -10,7 +10,9 @@ from typing import Sequence
 
 from lead_funnel import __version__
 from lead_funnel.benchmark import run_benchmark
-from lead_funnel.dbt_runner import DbtError, parse_vars, run_dbt
+from lead_funnel.calibrate import DEFAULT_OUT as CALIBRATE_OUT
+from lead_funnel.calibrate import CalibrationError, project_config, run_calibration
+from lead_funnel.dbt_runner import DbtError, parse_vars, project_dir, run_dbt
 from lead_funnel.generation.next_day import generate_next_day
 from lead_funnel.generator import (
     DEFAULT_AS_OF,
@@ -132,6 +134,36 @@ def build_parser() -> argparse.ArgumentParser:
                      "<database>_published.duckdb)")
     pub.add_argument("--parquet", default=None, metavar="DIR",
                      help="also write every mart as DIR/<schema>/<table>.parquet")
+    cal = sub.add_parser(
+        "calibrate", help="propose scoring-rule seeds calibrated on won and lost history "
+        "(a logistic regression turned into integer points), with a report; never touches "
+        "the live seeds",
+        description="Fit the fit and behavioural rules (the current ones and candidates for "
+        "frequent behaviour and attributes they do not cover) to whether contacts reached the "
+        "target within the window, on the older cohorts, and compare current and calibrated "
+        "rules on the newer ones. Writes fit_scoring_rules.csv, behavioral_scoring_rules.csv, "
+        "calibration_report.md and calibration.json to --out.")
+    cal.add_argument("--database", default=None,
+                     help="built DuckDB file (env LEAD_FUNNEL_DUCKDB, else lead_funnel.duckdb)")
+    cal.add_argument("--out", default=CALIBRATE_OUT,
+                     help=f"directory for the proposal ({CALIBRATE_OUT}); never seeds/")
+    cal.add_argument("--target", choices=("sql", "customer"), default="sql",
+                     help="the outcome predicted: reaching SQL (default) or customer")
+    cal.add_argument("--window-days", type=float, default=180.0,
+                     help="the target counts when reached this many days after creation (180)")
+    cal.add_argument("--test-share", type=float, default=0.3,
+                     help="share of the newest cohorts held out for the comparison (0.3)")
+    cal.add_argument("--mql-volume", type=float, default=None, metavar="SHARE",
+                     help="MQL share of contacts the threshold aims at (default: the current "
+                     "rules' MQL volume)")
+    cal.add_argument("--min-support", type=float, default=0.01,
+                     help="share of training contacts a candidate rule needs (0.01; at least 20)")
+    cal.add_argument("--mql-threshold", type=float, default=None,
+                     help="the current rules' threshold (default: mql_threshold of "
+                     "dbt_project.yml)")
+    cal.add_argument("--half-life-days", type=float, default=None,
+                     help="engagement half-life (default: score_half_life_days of "
+                     "dbt_project.yml)")
     bench = sub.add_parser(
         "benchmark", help="time dbt build on the fixture (T0), a full and an incremental build "
         "on generated data, and the floor query")
@@ -222,9 +254,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             database = args.database or default_database()
             print(publish(database, args.published or default_published(database),
                           args.parquet).render())
+        elif args.command == "calibrate":
+            project = project_dir()
+            config = project_config(
+                project, target=args.target, window_days=args.window_days,
+                test_share=args.test_share, mql_share=args.mql_volume,
+                min_support=args.min_support, mql_threshold=args.mql_threshold,
+                half_life_days=args.half_life_days)
+            print(run_calibration(args.database or default_database(), args.out, config,
+                                  project))
         elif args.command == "benchmark":
             print(run_benchmark(args.contacts, args.seed, args.repeat, args.work_dir).report())
-    except (ValueError, LoaderError, DbtError, SummaryError, ValidationError, ReportError,
+    except (ValueError, LoaderError, DbtError, SummaryError, ValidationError,
+            CalibrationError, ReportError,
             PublishError) as exc:
         print(f"lead-funnel {args.command}: error: {exc}", file=sys.stderr)
         return 1
