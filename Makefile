@@ -76,11 +76,12 @@ ifndef LEAD_FUNNEL_PG_HOST
 endif
 
 # The same build, data tests and unit tests on PostgreSQL.
+# --full-refresh: the server's database outlives a run (the incremental models would build on it).
 dbt-test-postgres: venv postgres-up ## the same build on PostgreSQL; stamps the build
 	$(STAMP) begin postgres as_of=$(FIXTURE_AS_OF)
 	$(BIN)/lead-funnel load --engine postgres --data tests/fixtures/raw
 	LEAD_FUNNEL_TARGET=postgres $(DBT) build $(DBT_FLAGS) --target-path $(CURDIR)/target/postgres \
-		--warn-error --vars '{as_of: "$(FIXTURE_AS_OF)"}'
+		--warn-error --full-refresh --vars '{as_of: "$(FIXTURE_AS_OF)"}'
 	$(STAMP) commit postgres
 
 # The same build, data tests and unit tests on a local Spark session (pyspark, Java 17); its

@@ -21,6 +21,11 @@
 {% macro previous_refresh() -%}
     {%- set relation = lead_funnel.existing_model_relation('int_refresh_checkpoint') -%}
     {%- if relation is none -%}{{ return(none) }}{%- endif -%}
+    {#- a checkpoint written by an older version of the project (other columns): start afresh -#}
+    {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+    {%- for expected in ['as_of', 'loaded_watermark_at', 'config_fingerprint', 'raw_rows'] if expected not in columns -%}
+        {{ return(none) }}
+    {%- endfor -%}
     {%- set result = run_query(
         "select cast(as_of as " ~ dbt.type_string() ~ "), cast(loaded_watermark_at as "
         ~ dbt.type_string() ~ "), config_fingerprint, case when " ~ lead_funnel.raw_row_total()
