@@ -104,6 +104,7 @@ class _Totals:
         self.counts = {t: TableCounts() for t in TABLES}
         self.raw_rows = {t: 0 for t in TABLES}
         self.unknown_event_types: dict[str, int] = {}
+        self.product_usage_events: dict[str, int] = {}
         self.deleted_contacts = 0
         self.keys = KeyCounters()
 
@@ -113,6 +114,8 @@ class _Totals:
             self.raw_rows[t] += chunk.tables[t].num_rows
         for name, n in chunk.unknown_event_types.items():
             self.unknown_event_types[name] = self.unknown_event_types.get(name, 0) + n
+        for name, n in chunk.product_usage_events.items():
+            self.product_usage_events[name] = self.product_usage_events.get(name, 0) + n
         self.deleted_contacts += chunk.deleted_contacts
         self.keys = chunk.keys_after
 
@@ -136,6 +139,7 @@ class _Totals:
             "expected_folded_duplicates": {t: int(self.counts[t].folded) for t in TABLES},
             "expected_staged": {t: int(self.counts[t].staged) for t in TABLES},
             "unknown_event_types": dict(sorted(self.unknown_event_types.items())),
+            "product_usage_events": dict(sorted(self.product_usage_events.items())),
             "deleted_contacts": int(self.deleted_contacts),
             "next_keys": self.keys.as_dict(),
         }

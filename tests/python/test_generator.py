@@ -5,6 +5,8 @@ implementation of the SPEC §3 row checks and version folding."""
 
 from __future__ import annotations
 
+import csv
+import importlib
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ import pytest
 
 from lead_funnel import contract
 from lead_funnel import generator as g
+from lead_funnel.generation import trials
 from lead_funnel.generator import GeneratorConfig, generate_to_dir
 
 from conftest import SMALL
@@ -25,6 +28,8 @@ KEYS = {"contacts": "contact_id", "engagement_events": "event_id",
         "sales_activities": "activity_id", "opportunities": "opportunity_id"}
 REQUIRED_TS = {"contacts": "created_at", "engagement_events": "occurred_at",
                "sales_activities": "occurred_at", "opportunities": "created_at"}
+PRODUCT_USAGE = ("product_key_action", "trial_signup")
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def read(directory: Path, table: str) -> pd.DataFrame:
@@ -120,6 +125,7 @@ def rederive(directory: Path, as_of_text: str) -> dict[str, Any]:
             types = first["event_type"].str.strip().str.lower()
             unknown = types[~types.isin(contract.KNOWN_EVENT_TYPES)]
             out["unknown_event_types"] = {k: int(v) for k, v in unknown.value_counts().items()}
+            out["product_usage_events"] = {t: int((types == t).sum()) for t in PRODUCT_USAGE}
     out["frames"] = frames
     return out
 
@@ -171,6 +177,7 @@ def assert_counts_match(derived: dict[str, Any], manifest: dict[str, Any]) -> No
             t: ({r: n for r, n in v.items() if n} if isinstance(v, dict) else v)
             for t, v in manifest[key].items()}, key
     assert derived["deleted_contacts"] == manifest["deleted_contacts"]
+    assert derived["product_usage_events"] == manifest["product_usage_events"]
 
 
 def test_manifest_is_true_of_the_files(small_manifest: dict[str, Any],
@@ -439,3 +446,161 @@ def test_next_day_is_deterministic_and_parquet_matches(next_day: dict[str, Any])
         parquet = pd.read_parquet(work / "day1" / f"{table}.parquet")
         pd.testing.assert_frame_equal(parquet.astype(str), next_day["frames"][table],
                                       check_dtype=False)
+
+
+# --------------------------------------------------------------------------------------
+# Trials and product-qualified leads
+# --------------------------------------------------------------------------------------
+def test_trial_model_uses_the_default_product_rules() -> None:
+    """The generator's replay of the PQL rules is that of the seed and dbt_project.yml."""
+    with (PROJECT / "seeds" / "behavioral_scoring_rules.csv").open(encoding="utf-8") as f:
+        rules = {row["event_type"]: row for row in csv.DictReader(f)}
+    assert float(rules["trial_signup"]["points"]) == trials.TRIAL_POINTS
+    assert float(rules["product_key_action"]["points"]) == trials.KEY_ACTION_POINTS
+    assert int(rules["product_key_action"]["max_per_day"]) == trials.KEY_ACTION_CAP
+    assert rules["trial_signup"]["max_per_day"] == ""
+    product = sorted(t for t, row in rules.items() if row["is_product_usage"] == "true")
+    assert product == sorted(PRODUCT_USAGE)
+    yaml: Any = importlib.import_module("yaml")
+    project_vars = yaml.safe_load((PROJECT / "dbt_project.yml").read_text())["vars"]
+    assert project_vars["pql_threshold"] == trials.PQL_THRESHOLD
+    assert project_vars["score_half_life_days"] == trials.HALF_LIFE_DAYS
+
+
+def test_pql_moments_worked_examples() -> None:
+    """Worked by hand with trial 30, key action 15 (3 a UTC day earn), half-life 30 days, bar
+    60. A decay of 10 minutes costs a 15-point action 15 * (1 - 2^(-10 / 43200)) = 0.0024."""
+    day = g.parse_as_of("2025-03-03T00:00:00Z")
+    minute = 60
+    trial, key = trials.EV_TRIAL, trials.EV_KEY_ACTION
+    events = [
+        # 0: trial 10:00, actions 10:10, 10:20, 10:30. At 10:20: 29.99 + 15.00 + 15 = 59.99 < 60
+        #    (it would be exactly 60 without decay); at 10:30 about 75: the moment is 10:30.
+        (0, 600, trial), (0, 610, key), (0, 620, key), (0, 630, key),
+        # 1: five actions 11:00-11:40, no trial: three earn, 45 points, never a PQL (without the
+        #    cap the fifth would make 75).
+        *[(1, 660 + 10 * i, key) for i in range(5)],
+        # 2: three actions at 23:00-23:20, two at 00:10 and 00:20 the next UTC day, where the
+        #    cap starts again: at 00:10 45 - decay + 15 < 60, at 00:20 about 75.
+        (2, 1380, key), (2, 1390, key), (2, 1400, key), (2, 1450, key), (2, 1460, key),
+        # 3: a light user: trial 09:00 and two actions at 09:01 and 09:02: just under 60.
+        (3, 540, trial), (3, 541, key), (3, 542, key),
+    ]
+    order = np.random.Generator(np.random.PCG64(0)).permutation(len(events))  # any order
+    contact = np.array([events[i][0] for i in order], dtype=np.int64)
+    time = np.array([day + events[i][1] * minute for i in order], dtype=np.int64)
+    kind = np.array([events[i][2] for i in order], dtype=np.int64)
+    who, when = trials.pql_moments(contact, time, kind)
+    assert who.tolist() == [0, 2]
+    assert when.tolist() == [day + 630 * minute, day + 1460 * minute]
+
+
+def _product_events(derived: dict[str, Any], frames: str = "frames") -> pd.DataFrame:
+    """The staged (unquarantined, one per event_id) trial sign-ups and key actions."""
+    events = derived[frames]["engagement_events"]
+    good = events[events["event_id"].str.fullmatch(r"E-\d+")].drop_duplicates("event_id")
+    good = good.assign(type=good["event_type"].str.strip().str.lower())
+    good = good[good["type"].isin(PRODUCT_USAGE)].copy()
+    good["t"] = ts(good["occurred_at"])
+    return good
+
+
+def _staged_contacts(derived: dict[str, Any]) -> pd.DataFrame:
+    contacts = derived["frames"]["contacts"]
+    good = contacts[contacts["contact_id"].str.fullmatch(r"C-\d+")]
+    good = good.assign(source=good["lead_source"].str.strip().str.lower())
+    return good.drop_duplicates("contact_id").set_index("contact_id")
+
+
+def test_trials_by_source(derived: dict[str, Any], small_manifest: dict[str, Any]) -> None:
+    """12-20% of the contacts start a trial; search and direct traffic far more often than
+    events and partners (the generator's 22-24% against 5-6%)."""
+    product = _product_events(derived)
+    contacts = _staged_contacts(derived)
+    trial_users = set(product.loc[product["type"] == "trial_signup", "contact_id"])
+    has_trial = contacts.index.isin(trial_users)
+    assert 0.12 <= has_trial.mean() <= 0.20
+    by_source = pd.Series(has_trial, index=contacts.index).groupby(contacts["source"]).mean()
+    high = by_source[["paid_search", "organic_search", "direct"]]
+    low = by_source[["events", "partner"]]
+    assert high.min() > 2 * low.max(), by_source.to_dict()
+    # One trial per contact in a generated set (later ones come with the next days).
+    assert small_manifest["product_usage_events"]["trial_signup"] == len(trial_users)
+
+
+def test_key_actions_follow_a_trial_in_bursts(derived: dict[str, Any]) -> None:
+    """Every key action comes after its contact's trial sign-up: within the trial's 14 days,
+    or after a sales rejection (trial users who keep using the product); on most days with
+    key actions there are several, sometimes more than the 3 that earn points."""
+    product = _product_events(derived)
+    signup = product[product["type"] == "trial_signup"].groupby("contact_id")["t"].min()
+    keys = product[product["type"] == "product_key_action"].copy()
+    assert len(keys) > 1000
+    keys["signup"] = keys["contact_id"].map(signup)
+    assert keys["signup"].notna().all() and (keys["t"] >= keys["signup"]).all()
+    acts = derived["frames"]["sales_activities"]
+    rejected = acts[acts["activity_type"].str.strip().str.lower() == "sales_rejected"]
+    first_rejection = ts(rejected["occurred_at"]).groupby(rejected["contact_id"]).min()
+    keys["rejected"] = keys["contact_id"].map(first_rejection)
+    in_trial = keys["t"] <= keys["signup"] + pd.Timedelta(days=trials.TRIAL_DAYS)
+    after_rejection = keys["rejected"].notna() & (keys["t"] > keys["rejected"])
+    assert (in_trial | after_rejection).all()
+    assert after_rejection[~in_trial].sum() > 0  # some keep using the product after a no
+    per_day = keys.groupby([keys["contact_id"], keys["t"].dt.floor("D")]).size()
+    assert (per_day >= 2).mean() > 0.5
+    assert (per_day > trials.KEY_ACTION_CAP).sum() > 50
+
+
+def test_engaged_trial_users_convert_more(derived: dict[str, Any]) -> None:
+    """Trial users with at least four key actions (the ones that can reach the PQL bar) get
+    accepted by sales and win deals far more often than the other contacts."""
+    product = _product_events(derived)
+    contacts = _staged_contacts(derived)
+    keys = product[product["type"] == "product_key_action"].groupby("contact_id").size()
+    trial_users = set(product.loc[product["type"] == "trial_signup", "contact_id"])
+    engaged = contacts.index.isin(set(keys[keys >= 4].index) & trial_users)
+    assert engaged.sum() > 100
+    acts = derived["frames"]["sales_activities"]
+    accepted = set(acts.loc[acts["activity_type"].str.strip().str.lower() == "sales_accepted",
+                            "contact_id"])
+    opps = derived["frames"]["opportunities"]
+    won = set(opps.loc[opps["opportunity_id"].str.fullmatch(r"O-\d+") & boolean(opps["is_won"])
+                       & boolean(opps["is_closed"]), "contact_id"])
+    for reached in (accepted, won):
+        share = pd.Series(contacts.index.isin(reached)).groupby(engaged).mean()
+        assert share[True] > 2 * share[False], share.to_dict()
+
+
+def test_next_day_continues_trials(next_day: dict[str, Any]) -> None:
+    """On each next day, key actions come only from contacts in a trial (a sign-up less than
+    14 days before the day, or that day); a few contacts start a trial and try the product
+    once (one or two key actions); the manifest counts the day's product events."""
+    start = pd.Timestamp(next_day["base"]["as_of"])
+    history = [next_day["base_frames"]]
+    continued = 0
+    for day, frames_key, manifest in ((0, "frames", next_day["day"]),
+                                      (1, "frames2", next_day["day2"])):
+        begin = start + pd.Timedelta(days=day)
+        seen = set().union(*(set(f["engagement_events"]["event_id"]) for f in history))
+        fresh = _product_events({"frames": next_day[frames_key]})
+        fresh = fresh[~fresh["event_id"].isin(seen)]
+        before = pd.concat([_product_events({"frames": f}) for f in history])
+        signups = pd.concat([before, fresh])
+        signups = signups[signups["type"] == "trial_signup"]
+        keys = fresh[fresh["type"] == "product_key_action"]
+        assert manifest["rows"]["trial_signups"] == int((fresh["type"] == "trial_signup").sum())
+        assert manifest["rows"]["product_key_actions"] == len(keys)
+        assert manifest["rows"]["trial_signups"] >= 1 and len(keys) >= 1
+        for _, action in keys.iterrows():
+            started = signups.loc[(signups["contact_id"] == action["contact_id"])
+                                  & (signups["t"] <= action["t"]), "t"]
+            assert len(started) and started.max() > begin - pd.Timedelta(days=14), action
+            continued += bool(started.max() <= begin)
+        old_contacts = set(next_day["base_frames"]["contacts"]["contact_id"])
+        new_signups = fresh[(fresh["type"] == "trial_signup")]
+        assert not new_signups["contact_id"].isin(set(before.loc[
+            before["type"] == "trial_signup", "contact_id"])).any()  # a first trial
+        for contact_id in set(new_signups["contact_id"]) & old_contacts:
+            assert 1 <= (keys["contact_id"] == contact_id).sum() <= 2, contact_id
+        history.append(next_day[frames_key])
+    assert continued >= 1  # usage went on for a contact whose trial began on an earlier day

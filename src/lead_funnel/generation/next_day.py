@@ -10,6 +10,10 @@ whose ``_loaded_at`` lies within (D, D + 1 day):
 - re-deliveries: exact copies of existing events with a new ``_loaded_at`` (same event_id);
 - new versions of existing contacts changing their fit attributes (job title, size,
   industry), and a deletion (a version with ``is_deleted`` true) -- same contact_id;
+- trials: contacts in a trial (a ``trial_signup`` less than 14 days before D) go on using the
+  product (bursts of ``product_key_action`` events; those who used it already are the more
+  active), a few existing contacts and some of the new ones start a trial and try the product
+  the same day;
 - late ``sales_rejected`` activities of accepted contacts, occurred before D;
 - deals closing that day: a new version (same opportunity_id) of open deals, won or lost.
 
@@ -65,6 +69,13 @@ from lead_funnel.generation.text import (
     _where,
     format_utc,
     parse_as_of,
+)
+from lead_funnel.generation.trials import (
+    EV_KEY_ACTION,
+    EV_TRIAL,
+    TRIAL_DAYS,
+    trial_probability,
+    usage_bursts,
 )
 from lead_funnel.generation.writer import DatasetWriter, text_schema
 
@@ -163,6 +174,29 @@ class _ExistingSet:
               and {_ts('occurred_at')} <= {self.as_of}
             group by 1 order by 1""").fetchall()
         return [r[0] for r in rows], [r[1] for r in rows]
+
+    def trials(self) -> tuple[list[str], list[int], list[int]]:
+        """Contacts that started a trial: the latest trial_signup (epoch seconds) and the
+        number of key actions since it, by contact_id."""
+        events = _relation(self.sources, "engagement_events")
+        rows = self.con.execute(f"""
+            with product as (
+                select distinct trim(event_id) as event_id, trim(contact_id) as contact_id,
+                       lower(trim(event_type)) as event_type,
+                       cast({_ts('occurred_at')} as bigint) as occurred
+                from {events}
+                where regexp_full_match(trim(event_id), 'E-[0-9]+')
+                  and lower(trim(event_type)) in ('trial_signup', 'product_key_action')
+                  and {_ts('occurred_at')} <= {self.as_of}),
+            started as (
+                select contact_id, max(occurred) as trial_at from product
+                where event_type = 'trial_signup' group by 1)
+            select s.contact_id, s.trial_at,
+                   count(p.event_id) filter (where p.event_type = 'product_key_action'
+                                               and p.occurred >= s.trial_at)
+            from started as s left join product as p using (contact_id)
+            group by 1, 2 order by 1""").fetchall()
+        return [r[0] for r in rows], [int(r[1]) for r in rows], [int(r[2]) for r in rows]
 
     def events_by_id(self, event_ids: list[str]) -> pa.Table:
         """One delivery (the first by _loaded_at) of each of ``event_ids``."""
@@ -279,6 +313,49 @@ def generate_next_day(existing: Path | str, day_out: Path | str,
         contact_idx = np.concatenate([day_contact, late_contact, new_ev_contact]).astype(np.int64)
         when = np.concatenate([day_time, late_time, new_ev_time]).astype(np.int64)
         kind = _event_kinds(rng, len(when), 0.02)
+
+        # Trials: usage of the contacts in a trial, and the day's new trials (usage the same day).
+        index_of = {cid: i for i, cid in enumerate(contacts.column("contact_id").to_pylist())}
+        trial_ids, trial_at, trial_actions = source.trials()
+        trial_idx = np.array([index_of.get(cid, -1) for cid in trial_ids], dtype=np.int64)
+        trial_at_arr = np.array(trial_at, dtype=np.int64)
+        actions = np.array(trial_actions, dtype=np.int64)
+        ok = trial_idx >= 0
+        trial_idx, trial_at_arr, actions = trial_idx[ok], trial_at_arr[ok], actions[ok]
+        in_trial = (trial_at_arr > start - TRIAL_DAYS * DAY) & ~deleted[trial_idx]
+        # A session that day: the engaged users keep at it (as the base set's activated users,
+        # about one day in two), the others now and then.
+        p_active = np.where(actions >= 3, 0.45, np.where(actions >= 1, 0.2, 0.05))
+        active = in_trial & (rng.random(len(trial_idx)) < p_active)
+        users = trial_idx[active]
+        use_contact, use_time = usage_bursts(rng, users, np.full(len(users), start),
+                                             np.ones(len(users), dtype=np.int64), DAY - 6 * HOUR)
+        never = np.ones(n_existing, dtype=bool)
+        never[trial_idx] = False
+        never &= ~deleted
+        no_trial_yet = np.flatnonzero(never)
+        n_starts = min(len(no_trial_yet), max(1, int(round(0.0002 * n_existing))))
+        starters = np.sort(rng.choice(no_trial_yet, size=n_starts, replace=False))
+        start_time = start + _uniform_int(rng, 60, DAY - 12 * HOUR, n_starts)
+        new_trial = rng.random(n_new) < trial_probability(fresh.source)
+        new_trial_contact = n_existing + np.flatnonzero(new_trial)
+        new_trial_time = new_created[new_trial] + _uniform_int(rng, 0, 600, len(new_trial_contact))
+        signup_contact = np.concatenate([starters, new_trial_contact]).astype(np.int64)
+        signup_time = np.concatenate([start_time, new_trial_time]).astype(np.int64)
+        # Every new trial user tries the product once the same day (one or two key actions:
+        # not yet a PQL); the following days decide.
+        try_contact, try_time = usage_bursts(rng, signup_contact, signup_time,
+                                             np.ones(len(signup_contact), dtype=np.int64), 0,
+                                             max_per_session=2, lead_in=2 * HOUR)
+        key_contact = np.concatenate([use_contact, try_contact])
+        key_time = np.concatenate([use_time, try_time])
+        in_day = key_time <= start + DAY - 2 * HOUR  # loaded within the day
+        key_contact, key_time = key_contact[in_day], key_time[in_day]
+        n_signups, n_key_actions = len(signup_contact), len(key_contact)
+        contact_idx = np.concatenate([contact_idx, signup_contact, key_contact]).astype(np.int64)
+        when = np.concatenate([when, signup_time, key_time]).astype(np.int64)
+        kind = np.concatenate([kind, np.full(n_signups, EV_TRIAL),
+                               np.full(n_key_actions, EV_KEY_ACTION)]).astype(np.int64)
         events, _ = event_rows(rng, EventArrays(contact_idx, when, kind), all_ids, keys.events)
         is_late = np.zeros(len(when), dtype=bool)
         is_late[m_day: m_day + m_late] = True
@@ -318,7 +395,6 @@ def generate_next_day(existing: Path | str, day_out: Path | str,
         versions = _set(versions, "_loaded_at", _loaded_at(rng, v_loaded))
 
         # Late sales_rejected of accepted contacts (occurred before the day).
-        index_of = {cid: i for i, cid in enumerate(contacts.column("contact_id").to_pylist())}
         live = set(contacts.column("contact_id").filter(pa.array(~deleted)).to_pylist())
         candidates = [i for i, cid in enumerate(accepted) if cid in live]
         n_reject = min(len(candidates), max(1, int(round(0.0002 * n_existing))))
@@ -383,6 +459,8 @@ def generate_next_day(existing: Path | str, day_out: Path | str,
             "contact_versions": int(n_versions),
             "deleted_contacts": int(n_deletions),
             "events_of_the_day": int(m_day + len(new_ev_contact)),
+            "trial_signups": int(n_signups),
+            "product_key_actions": int(n_key_actions),
             "late_events": int(m_late),
             "redelivered_events": int(redelivered.num_rows),
             "late_sales_rejected": int(n_reject),

@@ -95,6 +95,13 @@ from lead_funnel.generation.text import (
     _where,
     parse_as_of,
 )
+from lead_funnel.generation.trials import (
+    EV_KEY_ACTION,
+    EV_TRIAL,
+    Trials,
+    trials_stage,
+    usage_bursts,
+)
 
 CAMPAIGN_YEAR_START = parse_as_of("2025-01-01")
 
@@ -169,6 +176,7 @@ class Contacts:
     created: IntArray      # created_at (epoch seconds) of contact i
     deleted: int
     companies: Companies
+    source: IntArray       # lead source of contact i: index in LEAD_SOURCES, -1 when blank
 
 
 N_COMPANIES = len(COMPANY_WORDS) * len(COMPANY_KINDS)
@@ -237,8 +245,12 @@ def contacts_stage(rng: np.random.Generator, n: int, as_of: int, dirty_rate: flo
     email = _where(u < 0.005, invalid, email)
     email = _where((u >= 0.005) & (u < 0.025), _const("", n), email)
 
-    source = _messy_case(rng, _pick(rng, LEAD_SOURCES, n, LEAD_SOURCE_P), 0.01, 0.02, 0.015)
-    source = _where(rng.random(n) < 0.01, _const("", n), source)
+    source_code = rng.choice(len(LEAD_SOURCES), size=n,
+                             p=np.asarray(LEAD_SOURCE_P) / np.sum(LEAD_SOURCE_P))
+    source = _messy_case(rng, _take(LEAD_SOURCES, source_code), 0.01, 0.02, 0.015)
+    blank_source = rng.random(n) < 0.01
+    source = _where(blank_source, _const("", n), source)
+    source_code = np.where(blank_source, -1, source_code).astype(np.int64)
     title = _pick(rng, JOB_TITLES, n, JOB_TITLE_P)
     title = _where(rng.random(n) < 0.02, _const("", n), title)
     country = _pick(rng, COUNTRIES, n, COUNTRY_P)
@@ -323,7 +335,7 @@ def contacts_stage(rng: np.random.Generator, n: int, as_of: int, dirty_rate: flo
         rows = _set(rows, "_loaded_at", _loaded_at(rng, load))
         bad_parts.append(rows)
     return Contacts(pa.concat_tables([good, *bad_parts]), counts, contact_ids, created,
-                    n_deleted, companies)
+                    n_deleted, companies, source_code)
 
 
 # --------------------------------------------------------------------------------------
@@ -405,11 +417,14 @@ class ActivityArrays:
 
 
 def _accept_path(rng: np.random.Generator, acts: ActivityArrays, contact: IntArray,
-                 t_acc: IntArray, owner: IntArray) -> tuple[IntArray, IntArray, BoolArray]:
+                 t_acc: IntArray, owner: IntArray,
+                 warm: BoolArray) -> tuple[IntArray, IntArray, BoolArray, BoolArray]:
     """sales_accepted, then touches, qualification (BANT) and some disqualifications.
+    ``warm`` contacts (product-qualified trial users) are qualified more often, confirm more
+    of BANT and are disqualified less.
 
-    Returns (contacts that reached SQL, their qualification time, disqualified mask
-    over ``contact``)."""
+    Returns (contacts that reached SQL, their qualification time, whether they are warm,
+    disqualified mask over ``contact``)."""
     k = len(contact)
     acts.add(contact, ACT_ACCEPTED, owner, t_acc)
     touches = rng.integers(0, 4, k)
@@ -418,9 +433,13 @@ def _accept_path(rng: np.random.Generator, acts: ActivityArrays, contact: IntArr
     kinds = rng.choice([ACT_CALL, ACT_EMAIL, ACT_MEETING], size=len(tc), p=[0.5, 0.35, 0.15])
     acts.add(tc, kinds, np.repeat(owner, touches), t_touch)
 
-    has_q = rng.random(k) < 0.75
+    has_q = rng.random(k) < np.where(warm, 0.90, 0.75)
     t_q = t_acc + HOUR + _exp(rng, 4 * DAY, k)
-    bant = rng.choice(np.array([1, 0, -1], dtype=np.int64), size=(k, 4), p=[0.68, 0.17, 0.15])
+    # Each BANT field: confirmed (1), denied (0) or left blank (-1).
+    u = rng.random((k, 4))
+    p_yes = np.where(warm, 0.80, 0.68)[:, None]
+    p_no = np.where(warm, 0.12, 0.17)[:, None]
+    bant = np.where(u < p_yes, 1, np.where(u < p_yes + p_no, 0, -1)).astype(np.int64)
     confirmed = (bant == 1).sum(axis=1)
     acts.add(contact[has_q], ACT_QUAL, owner[has_q], t_q[has_q], bant=bant[has_q])
     sql = has_q & (confirmed >= 3)
@@ -428,67 +447,83 @@ def _accept_path(rng: np.random.Generator, acts: ActivityArrays, contact: IntArr
     acts.add(contact[meet], ACT_MEETING, owner[meet],
              t_q[meet] + HOUR + _exp(rng, 2 * DAY, int(meet.sum())))
 
-    disq = rng.random(k) < 0.10
+    disq = rng.random(k) < np.where(warm, 0.05, 0.10)
     t_d = np.where(has_q, t_q, t_acc) + HOUR + _exp(rng, 7 * DAY, k)
     acts.add(contact[disq], ACT_DISQ, owner[disq], t_d[disq],
              reason=rng.integers(0, len(REJECTION_REASONS), int(disq.sum())))
     keep = sql & ~disq
-    return contact[keep], t_q[keep], disq
+    return contact[keep], t_q[keep], warm[keep], disq
 
 
 @dataclass(frozen=True)
 class Sales:
-    events: EventArrays            # the base events plus intent bursts and re-engagement
+    events: EventArrays            # base and trial events plus intent bursts and re-engagement
     activities: dict[str, IntArray]
     sql_contact: IntArray          # contacts that reached SQL (not disqualified) ...
     sql_time: IntArray             # ... and when
+    sql_warm: BoolArray            # ... and whether they came as product-qualified trial users
 
 
-def sales_stage(rng: np.random.Generator, created: IntArray, base: BaseEvents,
+def sales_stage(rng: np.random.Generator, created: IntArray, base: BaseEvents, trials: Trials,
                 as_of: int) -> Sales:
     """Handoffs of the engaged contacts: intent bursts, acceptance or rejection, recycling
-    of a share of the rejected ones. Nothing after ``as_of`` is kept."""
+    of a share of the rejected ones. Trial users whose usage crossed the PQL bar are routed
+    to sales (90%) right after that moment and are warmer leads. Nothing after ``as_of`` is
+    kept."""
     n = len(created)
-    # Engaged contacts: the ~25% with most events, plus every hand-raiser.
+    # Engaged contacts: the ~25% with most events, plus every hand-raiser and most of the
+    # product-qualified trial users.
     jitter = rng.random(n)
     order = np.lexsort((jitter, -base.per_contact))
     engaged_mask = np.zeros(n, dtype=bool)
     engaged_mask[order[: int(round(0.25 * n))]] = True
     engaged_mask[base.per_contact == 0] = False
     engaged_mask[base.hand_raisers] = True
+    pql_ref = np.full(n, -1, dtype=np.int64)
+    pql_ref[trials.qualified] = trials.qualified_time
+    routed = (pql_ref >= 0) & (rng.random(n) < 0.90)
+    engaged_mask |= routed
     engaged = np.flatnonzero(engaged_mask)
 
-    # Reference moment: the hand-raise, else the event at ~70% of the contact's history.
+    # Reference moment: the hand-raise, else the PQL moment of a routed trial user, else the
+    # event at ~70% of the contact's history.
     ev = base.events
     ev_order = np.lexsort((ev.time, ev.contact))
     sorted_time = ev.time[ev_order]
-    pos = base.starts[engaged] + np.floor(0.7 * (base.per_contact[engaged] - 1)).astype(np.int64)
-    t_ref = sorted_time[pos]
+    pos = base.starts[engaged] + np.floor(
+        0.7 * np.maximum(base.per_contact[engaged] - 1, 0)).astype(np.int64)
+    # (A routed trial user may have no base event: its moment is the PQL moment, set below.)
+    t_ref = (sorted_time[np.minimum(pos, len(sorted_time) - 1)] if len(sorted_time)
+             else np.zeros(len(engaged), dtype=np.int64))
     hr_ref = np.full(n, -1, dtype=np.int64)
     hr_ref[base.hand_raisers] = base.hr_time
+    warm = routed[engaged]
+    t_ref = np.where(warm, pql_ref[engaged], t_ref)
     t_ref = np.where(hr_ref[engaged] >= 0, hr_ref[engaged], t_ref)
     k = len(engaged)
     t_h = np.maximum(t_ref, created[engaged]) + 300 + _exp(rng, 18 * HOUR, k)
     owner = rng.integers(1, N_REPS + 1, k).astype(np.int64)
 
-    # Buying intent before sales steps in: engaged contacts that did not raise a hand show a
-    # burst of high-value events (content, webinars, trials, key product actions) in the two
+    # Buying intent before sales steps in: engaged contacts that did not raise a hand and are
+    # not product-qualified show a burst of high-value events (content, webinars) in the two
     # days before the sales touch, so most of them cross the MQL bar before sales acts.
-    quiet = hr_ref[engaged] < 0
+    quiet = (hr_ref[engaged] < 0) & ~warm
     n_burst = np.where(quiet, rng.integers(3, 8, k), 0).astype(np.int64)
     burst_contact = np.repeat(engaged, n_burst)
     burst_time = np.repeat(t_h, n_burst) - _uniform_int(rng, HOUR, 2 * DAY, len(burst_contact))
     burst_kind = rng.choice(np.array(INTENT_EVENT_KINDS), size=len(burst_contact),
                             p=INTENT_EVENT_P)
     keep_burst = burst_time <= as_of
-    events = ev.extended(burst_contact[keep_burst], burst_time[keep_burst],
-                         burst_kind[keep_burst])
+    events = ev.extended(trials.contact, trials.time, trials.kind)
+    events = events.extended(burst_contact[keep_burst], burst_time[keep_burst],
+                             burst_kind[keep_burst])
 
     acts = ActivityArrays()
-    accepted = rng.random(k) < 0.70
-    sql_c1, t_q1, _ = _accept_path(rng, acts, engaged[accepted], t_h[accepted], owner[accepted])
+    accepted = rng.random(k) < np.where(warm, 0.85, 0.70)
+    sql_c1, t_q1, w_q1, _ = _accept_path(rng, acts, engaged[accepted], t_h[accepted],
+                                         owner[accepted], warm[accepted])
     rej = ~accepted
-    rc, rt, ro = engaged[rej], t_h[rej], owner[rej]
+    rc, rt, ro, rw = engaged[rej], t_h[rej], owner[rej], warm[rej]
     acts.add(rc, ACT_REJECTED, ro, rt, reason=rng.integers(0, len(REJECTION_REASONS), len(rc)))
 
     # Some rejected contacts re-engage: new events after the rejection, then a new handoff.
@@ -505,17 +540,29 @@ def sales_stage(rng: np.random.Generator, created: IntArray, base: BaseEvents,
     new_kind[last[raise_hand]] = EV_DEMO
     t_acc2 = new_time[last] + HOUR + _exp(rng, 18 * HOUR, len(ac))
     owner2 = np.where(rng.random(len(ac)) < 0.6, ro[again], rng.integers(1, N_REPS + 1, len(ac)))
-    sql_c2, t_q2, _ = _accept_path(rng, acts, ac, t_acc2, owner2.astype(np.int64))
+    sql_c2, t_q2, w_q2, _ = _accept_path(rng, acts, ac, t_acc2, owner2.astype(np.int64),
+                                         rw[again])
+
+    # Rejected trial users that keep using the product: sessions of key actions in the month
+    # after the rejection, which can make them product-qualified again in the new cycle.
+    keeps = rw & (rng.random(len(rc)) < 0.4)
+    kc, kt = rc[keeps], rt[keeps]
+    use_contact, use_time = usage_bursts(rng, kc, kt + HOUR,
+                                         rng.integers(2, 6, len(kc)).astype(np.int64), 30 * DAY)
 
     keep_new = new_time <= as_of
     events = events.extended(new_contact[keep_new], new_time[keep_new], new_kind[keep_new])
+    keep_use = use_time <= as_of
+    events = events.extended(use_contact[keep_use], use_time[keep_use],
+                             np.full(int(keep_use.sum()), EV_KEY_ACTION, dtype=np.int64))
 
     a = acts.arrays()
     keep = a["time"] <= as_of
     sql_c = np.concatenate([sql_c1, sql_c2])
     t_q = np.concatenate([t_q1, t_q2])
+    w_q = np.concatenate([w_q1, w_q2])
     ok = t_q <= as_of
-    return Sales(events, {key: v[keep] for key, v in a.items()}, sql_c[ok], t_q[ok])
+    return Sales(events, {key: v[keep] for key, v in a.items()}, sql_c[ok], t_q[ok], w_q[ok])
 
 
 # --------------------------------------------------------------------------------------
@@ -601,6 +648,12 @@ def unknown_event_types(kind: IntArray) -> dict[str, int]:
     return {EVENT_TYPES[int(c)]: int(c_n) for c, c_n in zip(codes, counts)}
 
 
+def product_usage_events(kind: IntArray) -> dict[str, int]:
+    """How many trial sign-ups and key product actions there are (every one is staged)."""
+    return {KNOWN_EVENT_TYPES[code]: int(np.count_nonzero(kind == code))
+            for code in (EV_TRIAL, EV_KEY_ACTION)}
+
+
 def events_stage(rng: np.random.Generator, events: EventArrays, contact_ids: pa.Array,
                  as_of: int, dirty_rate: float, keys: KeyCounters) -> Dirtied:
     """engagement_events: the good rows, ~3% re-delivered, and dirty rows."""
@@ -646,17 +699,22 @@ def activities_stage(rng: np.random.Generator, acts: dict[str, IntArray], contac
 
 
 def opportunities_stage(rng: np.random.Generator, sql_contact: IntArray, sql_time: IntArray,
-                        contact_ids: pa.Array, as_of: int, dirty_rate: float,
-                        keys: KeyCounters) -> Dirtied:
-    """Deals of ~85% of the SQL contacts: a first (open) version each, a second for the closed
-    ones and half of the open ones that moved on, a few closed after ``as_of``; dirty rows."""
-    cand = rng.random(len(sql_contact)) < 0.85
-    contact = sql_contact[cand]
+                        sql_warm: BoolArray, contact_ids: pa.Array, as_of: int,
+                        dirty_rate: float, keys: KeyCounters) -> Dirtied:
+    """Deals of ~85% of the SQL contacts (95% of the warm ones, product-qualified trial users):
+    a first (open) version each, a second for the closed ones and half of the open ones that
+    moved on, a few closed after ``as_of``; dirty rows. Warm deals are won more often (45%
+    against 25%)."""
+    cand = rng.random(len(sql_contact)) < np.where(sql_warm, 0.95, 0.85)
+    contact, warm = sql_contact[cand], sql_warm[cand]
     t_open = sql_time[cand] + HOUR + _exp(rng, 5 * DAY, len(contact))
     ok = t_open <= as_of
-    contact, t_open = contact[ok], t_open[ok]
+    contact, t_open, warm = contact[ok], t_open[ok], warm[ok]
     k = len(contact)
-    outcome = rng.choice(3, size=k, p=[0.25, 0.35, 0.40])  # 0 won, 1 lost, 2 open
+    u = rng.random(k)
+    p_won = np.where(warm, 0.45, 0.25)
+    p_lost = np.where(warm, 0.25, 0.35)
+    outcome = np.where(u < p_won, 0, np.where(u < p_won + p_lost, 1, 2))  # 0 won, 1 lost, 2 open
     t_close = t_open + DAY + _exp(rng, 30 * DAY, k)
     late = (outcome < 2) & (t_close > as_of)
     stays_closed = late & (rng.random(k) < 0.1)  # a few close after as_of: open at as_of
@@ -769,6 +827,7 @@ class Chunk:
     deleted_contacts: int
     keys_after: KeyCounters
     companies: Companies
+    product_usage_events: dict[str, int]  # staged trial_signup / product_key_action events
 
 
 def generate_chunk(rng: np.random.Generator, n: int, as_of: int, dirty_rate: float,
@@ -778,15 +837,16 @@ def generate_chunk(rng: np.random.Generator, n: int, as_of: int, dirty_rate: flo
     keys numbered after ``keys``."""
     people = contacts_stage(rng, n, as_of, dirty_rate, keys.contacts, companies)
     base = base_events_stage(rng, people.created, as_of)
-    sales = sales_stage(rng, people.created, base, as_of)
+    trials = trials_stage(rng, people.created, people.source, as_of)
+    sales = sales_stage(rng, people.created, base, trials, as_of)
     events = events_stage(rng, sales.events, people.ids, as_of, dirty_rate, keys)
     keys = replace(keys, bad_events=keys.bad_events + events.bad_keys,
                    ghosts=keys.ghosts + events.ghosts)
     activities = activities_stage(rng, sales.activities, people.ids, as_of, dirty_rate, keys)
     keys = replace(keys, bad_activities=keys.bad_activities + activities.bad_keys,
                    ghosts=keys.ghosts + activities.ghosts)
-    deals = opportunities_stage(rng, sales.sql_contact, sales.sql_time, people.ids, as_of,
-                                dirty_rate, keys)
+    deals = opportunities_stage(rng, sales.sql_contact, sales.sql_time, sales.sql_warm,
+                                people.ids, as_of, dirty_rate, keys)
     keys = replace(keys, bad_opportunities=keys.bad_opportunities + deals.bad_keys,
                    ghosts=keys.ghosts + deals.ghosts)
     counts = {"contacts": people.counts, "engagement_events": events.counts,
@@ -804,4 +864,4 @@ def generate_chunk(rng: np.random.Generator, n: int, as_of: int, dirty_rate: flo
                    activities=keys.activities + counts["sales_activities"].staged,
                    opportunities=keys.opportunities + counts["opportunities"].staged)
     return Chunk(tables, counts, unknown_event_types(sales.events.kind), people.deleted, keys,
-                 people.companies)
+                 people.companies, product_usage_events(sales.events.kind))

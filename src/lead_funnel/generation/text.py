@@ -70,8 +70,9 @@ COMPANY_LEGAL = ["", " Inc", " Ltd", " GmbH", " LLC", " BV", " SA"]
 PERSONAL_DOMAINS = ["gmail.com", "yahoo.com", "hotmail.com", "outlook.com"]
 PERSONAL_DOMAIN_P = [0.55, 0.15, 0.15, 0.15]
 
-# Background mix of everyday events (hand-raisers are placed separately, on few contacts).
-BACKGROUND_EVENT_P = [0.30, 0.10, 0.30, 0.05, 0.03, 0.02, 0.03, 0.0, 0.0, 0.01, 0.03,
+# Background mix of everyday events (hand-raisers are placed separately, on few contacts;
+# trial sign-ups and key product actions only come with trials: lead_funnel.generation.trials).
+BACKGROUND_EVENT_P = [0.32, 0.10, 0.32, 0.05, 0.03, 0.02, 0.03, 0.0, 0.0, 0.0, 0.0,
                       0.03, 0.03, 0.01, 0.01]
 UNKNOWN_EVENT_TYPES = ["chat_started", "g2_review_view", "intent_signal", "podcast_listen"]
 EVENT_TYPES = [*KNOWN_EVENT_TYPES, *UNKNOWN_EVENT_TYPES]
@@ -79,10 +80,11 @@ EV_PAGE_VIEW = KNOWN_EVENT_TYPES.index("page_view")
 EV_FORM = KNOWN_EVENT_TYPES.index("form_submission")
 EV_DEMO = KNOWN_EVENT_TYPES.index("demo_request")
 EV_CONTACT_SALES = KNOWN_EVENT_TYPES.index("contact_sales")
-# High-intent events engaged contacts show just before sales steps in.
+# High-intent marketing events engaged contacts show just before sales steps in (product usage
+# comes from trials only: lead_funnel.generation.trials).
 INTENT_EVENT_KINDS = [KNOWN_EVENT_TYPES.index(e) for e in
-                      ("content_download", "webinar_attended", "trial_signup", "product_key_action")]
-INTENT_EVENT_P = [0.35, 0.30, 0.15, 0.20]
+                      ("content_download", "webinar_attended", "webinar_registration")]
+INTENT_EVENT_P = [0.45, 0.35, 0.20]
 CAMPAIGN_EVENTS = ["email_open", "email_click", "content_download", "webinar_registration",
                    "webinar_attended", "newsletter_subscribe", "unsubscribe", "email_bounce"]
 PAGE_URLS = ["https://www.example.com/pricing", "https://www.example.com/product",
