@@ -6,8 +6,9 @@ dbt sources YAML (``models/staging/*/_*__sources.yml``) declares the same column
 ``tests/python/test_py_contract.py`` fails when the two drift apart.
 
 Every list is a tuple in its meaningful order (generator probabilities and index constants
-follow it). To add a stage (``pql`` is coming), append it to :data:`FUNNEL_STAGES` in its place
-in the funnel: everything that reads stages derives from that tuple.
+follow it). To add a stage, put it in :data:`FUNNEL_STAGES` in its place in the funnel (and in
+:data:`VOLUME_STAGES` when funnel_volume_daily counts its entries): everything that reads stages
+derives from these tuples.
 """
 
 from __future__ import annotations
@@ -66,6 +67,13 @@ REJECTION_REASONS: Final[tuple[str, ...]] = (
 # the waterfall first, then the two exits.
 FUNNEL_STAGES: Final[tuple[str, ...]] = (
     "lead", "mql", "sal", "sql", "opportunity", "customer", "recycled", "disqualified",
+)
+
+# SPEC §6: the stages whose entries funnel_volume_daily counts, in funnel order: the waterfall
+# with the side path ``pql`` (product-qualified leads, recorded beside the MQL they hand to
+# sales; never a current_stage) after ``mql``. Recycles and disqualifications are not counted.
+VOLUME_STAGES: Final[tuple[str, ...]] = (
+    "lead", "mql", "pql", "sal", "sql", "opportunity", "customer",
 )
 
 # SPEC §3: quarantine reasons in the order they apply, and those that can apply to each table.

@@ -6,7 +6,13 @@ order of stage timestamps, per-row rates and monotone funnel counts. What it add
 that look across a whole mart or across marts and the build context
 (``dq_run_context``): rates that are all null, an overall MQL rate of 0 or 1, a
 lead_stages row count that does not match the staged contacts, timestamps later than as_of,
-negative response times, too many quarantined raw rows and stale engagement events.
+negative response times, too many quarantined raw rows and stale engagement events; and the
+product-qualified leads (§4, PQL contract): pql_at never before created_at nor before the
+contact's mql_at (a PQL hands the lead to sales as an MQL at the same moment, so a PQL without
+an earlier or equal mql_at is a broken build), product_score not negative while no
+product-usage rule has negative points (seed behavioral_scoring_rules, when the database has
+it), funnel_conversion's pqls adding up to lead_stages' PQLs, at least one pql entry in
+funnel_volume_daily per PQL, and its stages those of funnel_volume_daily (``VOLUME_STAGES``).
 
 GX runs on pandas frames (its SQL datasource does not support DuckDB): each mart is read
 read-only with DuckDB, handed to an ephemeral GX context as a dataframe asset and validated
@@ -35,14 +41,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from lead_funnel.contract import FUNNEL_STAGES, TABLES
+from lead_funnel.contract import FUNNEL_STAGES, TABLES, VOLUME_STAGES
 from lead_funnel.marts import DATA_QUALITY_SCHEMA, MART_SCHEMA, connect_marts, qualify, relation
 
 if TYPE_CHECKING:
     import pandas as pd
 
 LEAD_STAGE_TIMESTAMPS = ("created_at", "mql_at", "sal_at", "sql_at", "opportunity_at",
-                         "customer_at", "current_stage_entered_at", "last_mql_at")
+                         "customer_at", "current_stage_entered_at", "last_mql_at", "pql_at")
 HANDOFF_TIMESTAMPS = ("mql_at", "responded_at", "sal_at", "rejected_at", "sql_at")
 
 # The columns read from each relation (a mart, or a dq_* model in DATA_QUALITY_SCHEMA, see
@@ -50,11 +56,15 @@ HANDOFF_TIMESTAMPS = ("mql_at", "responded_at", "sal_at", "rejected_at", "sql_at
 COLUMNS: dict[str, tuple[str, ...]] = {
     "dq_run_context": ("as_of", "newest_event_at", "active_contacts", "raw_rows",
                        "quarantined_rows"),
-    "funnel_conversion": ("leads", "mqls", "lead_to_mql_rate"),
-    "lead_stages": ("current_stage",) + LEAD_STAGE_TIMESTAMPS,
+    "funnel_conversion": ("leads", "mqls", "lead_to_mql_rate", "pqls"),
+    "lead_stages": ("contact_id", "current_stage", "product_score") + LEAD_STAGE_TIMESTAMPS,
     "lead_handoffs": HANDOFF_TIMESTAMPS + ("response_hours",),
-    "funnel_volume_daily": ("day", "entries", "contacts"),
+    "funnel_volume_daily": ("day", "stage", "entries", "contacts"),
 }
+
+# The behavioural scoring rules as `dbt seed` loads them (the profile's schema +
+# `_scoring_rules`): read, when present, to know whether product_score can be negative.
+SCORING_RULES = "analytics_scoring_rules.behavioral_scoring_rules"
 
 # The volume check: every raw table and these marts (dq_run_context always has one row);
 # a dq_* name here would be counted in DATA_QUALITY_SCHEMA.
@@ -210,7 +220,23 @@ def _baseline(con: Any, volumes: Volumes) -> None:
         volumes.baseline_at, volumes.baseline_as_of = rows[0][2], rows[0][3]
 
 
-def _read(database: str, raw_schema: str = "raw") -> tuple[dict[str, pd.DataFrame], Volumes]:
+def _negative_product_rules(con: Any) -> list[str] | None:
+    """The product-usage rules with negative points (rule_id), or None when the database has no
+    scoring-rules seed."""
+    schema, name = SCORING_RULES.split(".")
+    found = con.execute("select count(*) from information_schema.tables where table_schema = ? "
+                        "and table_name = ?", [schema, name]).fetchone()
+    if not found or not found[0]:
+        return None
+    rows = con.execute(f"select rule_id from {SCORING_RULES} where is_product_usage "
+                       "and points < 0 order by rule_id").fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def _read(database: str, raw_schema: str = "raw"
+          ) -> tuple[dict[str, pd.DataFrame], Volumes, list[str] | None]:
+    """The columns the suite reads, the volumes, and the product-usage rules with negative
+    points (None without the scoring-rules seed)."""
     import duckdb
 
     con = connect_marts(database, [relation(name) for name in COLUMNS], ValidationError)
@@ -225,7 +251,7 @@ def _read(database: str, raw_schema: str = "raw") -> tuple[dict[str, pd.DataFram
                 raise ValidationError(f"cannot read {relation(name)}: {first_line}") from exc
         volumes = Volumes(_relations(con, raw_schema))
         _baseline(con, volumes)
-        return frames, volumes
+        return frames, volumes, _negative_product_rules(con)
     finally:
         con.close()
 
@@ -288,7 +314,8 @@ def record_run(database: str, as_of: Any, counts: dict[str, int], passed: bool) 
 
 def _build_frames(marts: dict[str, pd.DataFrame], max_quarantine_share: float,
                   max_staleness_days: float, volumes: Volumes | None = None,
-                  max_shrink: float = 0.5) -> list[_Frame]:
+                  max_shrink: float = 0.5,
+                  negative_product_rules: list[str] | None = None) -> list[_Frame]:
     import great_expectations.expectations as gxe
     import pandas as pd
 
@@ -337,6 +364,7 @@ def _build_frames(marts: dict[str, pd.DataFrame], max_quarantine_share: float,
                _unexpected),
     ]
     frames.append(stages)
+    frames += _pql_frames(marts, stages, negative_product_rules)
 
     # 3. lead_handoffs: nothing after as_of, response times not negative.
     handoffs = _Frame("lead_handoffs", marts["lead_handoffs"])
@@ -389,6 +417,10 @@ def _build_frames(marts: dict[str, pd.DataFrame], max_quarantine_share: float,
                gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="entries",
                                                            column_B="contacts", or_equal=True),
                lambda r: f"{_unexpected(r)} as (entries, contacts)"),
+        _Check("funnel_volume_daily",
+               f"stage in the {len(VOLUME_STAGES)} volume stages ({', '.join(VOLUME_STAGES)})",
+               gxe.ExpectColumnValuesToBeInSet(column="stage", value_set=list(VOLUME_STAGES)),
+               _unexpected),
     ]
     frames.append(volume)
 
@@ -396,6 +428,61 @@ def _build_frames(marts: dict[str, pd.DataFrame], max_quarantine_share: float,
     if volumes is not None:
         frames.append(_volume_frame(volumes, max_shrink))
     return frames
+
+
+def _pql_frames(marts: dict[str, pd.DataFrame], stages: _Frame,
+                negative_product_rules: list[str] | None) -> list[_Frame]:
+    """The PQL checks (§4, PQL contract). Per row on lead_stages: pql_at >= created_at
+    (pql_at is greatest(t, created_at)), product_score >= 0 unless a product-usage rule has
+    negative points. Across rows and marts, on derived frames: every PQL has an mql_at at or
+    before its pql_at (the PQL moment is one of the cycle's MQL candidates); the pqls of
+    funnel_conversion add up to the contacts of lead_stages with a pql_at; funnel_volume_daily
+    has at least that many pql entries (one per cycle's PQL moment)."""
+    import great_expectations.expectations as gxe
+    import pandas as pd
+
+    df = stages.df
+    stages.checks.append(_Check(
+        "lead_stages", "pql_at >= created_at (where pql_at is set)",
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="pql_at", column_B="created_at",
+                                                    or_equal=True,
+                                                    ignore_row_if="either_value_is_missing"),
+        lambda r: f"{_unexpected(r)} as (pql_at, created_at)"))
+    if not negative_product_rules:  # else not checked (run_validation adds a note)
+        assumed = " (no scoring-rules seed: assumed)" if negative_product_rules is None else ""
+        stages.checks.append(_Check(
+            "lead_stages", "product_score >= 0 (no product-usage rule has negative points"
+            + assumed + ")",
+            gxe.ExpectColumnValuesToBeBetween(column="product_score", min_value=0, mostly=1.0),
+            _unexpected))
+
+    pql = df[df["pql_at"].notna()]
+    # The contact id of a PQL whose mql_at is missing or later than its pql_at, else null.
+    broken = pql["mql_at"].isna() | (pql["mql_at"] > pql["pql_at"])
+    mql_first = _Frame("lead_stages_pqls", pd.DataFrame(
+        {"pql_without_earlier_mql": pql["contact_id"].where(broken)}, dtype="object"))
+    mql_first.checks.append(_Check(
+        "lead_stages", "every PQL has an mql_at at or before its pql_at",
+        gxe.ExpectColumnValuesToBeNull(column="pql_without_earlier_mql"),
+        lambda r: f"{_unexpected(r)} of the PQLs"))
+
+    pqls = len(pql)
+    counted = int(marts["funnel_conversion"]["pqls"].fillna(0).sum())
+    volume = marts["funnel_volume_daily"]
+    entries = int(volume.loc[volume["stage"] == "pql", "entries"].fillna(0).sum())
+    totals = _Frame("pql_totals", pd.DataFrame({"pqls_minus_lead_stages": [counted - pqls],
+                                                "pql_entries_minus_pqls": [entries - pqls]},
+                                               dtype="float64"))
+    totals.checks.append(_Check(
+        "funnel_conversion", "sum(pqls) = lead_stages rows with a pql_at",
+        gxe.ExpectColumnMaxToBeBetween(column="pqls_minus_lead_stages", min_value=0,
+                                       max_value=0),
+        lambda r: f"{counted} pqls in funnel_conversion, {pqls} in lead_stages"))
+    totals.checks.append(_Check(
+        "funnel_volume_daily", "pql entries >= lead_stages rows with a pql_at",
+        gxe.ExpectColumnMaxToBeBetween(column="pql_entries_minus_pqls", min_value=0),
+        lambda r: f"{entries} pql entries for {pqls} PQLs"))
+    return [mql_first, totals]
 
 
 def _order(frames: list[_Frame]) -> list[_Check]:
@@ -415,12 +502,13 @@ def run_validation(database: str, max_quarantine_share: float = 0.05,
     false, the run's row counts are then appended to lead_funnel_meta.run_history."""
     if not 0 <= max_shrink <= 1:
         raise ValidationError(f"--max-shrink must be between 0 and 1, got {max_shrink:g}")
-    marts, volumes = _read(database, raw_schema)
+    marts, volumes, negative_product_rules = _read(database, raw_schema)
     _quiet_gx()
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    frames = _build_frames(marts, max_quarantine_share, max_staleness_days, volumes, max_shrink)
+    frames = _build_frames(marts, max_quarantine_share, max_staleness_days, volumes, max_shrink,
+                           negative_product_rules)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False,
                                                          metric_calculations=False)
@@ -448,6 +536,9 @@ def run_validation(database: str, max_quarantine_share: float = 0.05,
                 check.mart, check.description, bool(result.success), observed)
     report = ValidationReport(database=str(database))
     report.results = [outcome[c.expectation.id] for c in _order(frames)]
+    if negative_product_rules:
+        report.notes.append("product_score >= 0 not checked: product-usage rule(s) with "
+                            "negative points: " + ", ".join(negative_product_rules))
     if volumes.baseline_at is None:
         report.notes.append(f"no earlier validated run in {HISTORY}: the volume check has "
                             "nothing to compare with yet")

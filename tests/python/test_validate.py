@@ -36,17 +36,21 @@ create table {DATA_QUALITY_SCHEMA}.dq_run_context as select
     100::bigint as raw_rows,
     2::bigint as quarantined_rows;
 
+-- c3 is the one PQL: MQL'd by product usage at its PQL moment (mql_at = pql_at); c2 used the
+-- product a little (product_score 12.5) without reaching the PQL bar.
 create table analytics.lead_stages (
     contact_id varchar, current_stage varchar, created_at timestamp, mql_at timestamp,
     sal_at timestamp, sql_at timestamp, opportunity_at timestamp, customer_at timestamp,
-    current_stage_entered_at timestamp, last_mql_at timestamp);
+    current_stage_entered_at timestamp, last_mql_at timestamp, product_score double,
+    pql_at timestamp);
 insert into analytics.lead_stages values
-    ('c1', 'lead', '2024-06-01 09:00', null, null, null, null, null, '2024-06-01 09:00', null),
+    ('c1', 'lead', '2024-06-01 09:00', null, null, null, null, null, '2024-06-01 09:00', null,
+     0.0, null),
     ('c2', 'sal', '2024-06-02 09:00', '2024-06-10 10:00', '2024-06-11 10:00', null, null, null,
-     '2024-06-11 10:00', '2024-06-10 10:00'),
+     '2024-06-11 10:00', '2024-06-10 10:00', 12.5, null),
     ('c3', 'customer', '2024-05-01 09:00', '2024-05-05 10:00', '2024-05-06 10:00',
      '2024-05-07 10:00', '2024-05-08 10:00', '2024-06-20 10:00', '2024-06-20 10:00',
-     '2024-05-05 10:00');
+     '2024-05-05 10:00', 40.25, '2024-05-05 10:00');
 
 create table analytics.lead_handoffs (
     handoff_id varchar, mql_at timestamp, responded_at timestamp, sal_at timestamp,
@@ -57,20 +61,24 @@ insert into analytics.lead_handoffs values
      '2024-05-07 10:00', 24.0);
 
 create table analytics.funnel_conversion (
-    cohort_month date, lead_source varchar, leads bigint, mqls bigint, lead_to_mql_rate double);
+    cohort_month date, lead_source varchar, leads bigint, mqls bigint, lead_to_mql_rate double,
+    pqls bigint);
 insert into analytics.funnel_conversion values
-    ('2024-05-01', 'referral', 1, 1, 1.0),
-    ('2024-06-01', 'paid_search', 2, 1, 0.5);
+    ('2024-05-01', 'referral', 1, 1, 1.0, 1),
+    ('2024-06-01', 'paid_search', 2, 1, 0.5, 0);
 
 create table analytics.funnel_volume_daily (
     day date, stage varchar, lead_source varchar, entries bigint, contacts bigint);
 insert into analytics.funnel_volume_daily values
     ('2024-06-10', 'mql', 'paid_search', 1, 1),
     ('2024-06-30', 'lead', 'paid_search', 2, 2),
-    ('2024-07-01', 'lead', 'referral', 2, 1);
+    ('2024-05-05', 'pql', 'referral', 1, 1);
 """
 
-CHECKS = 24
+# 24 checks before PQLs, plus 7: pql_at not after as_of, pql_at >= created_at,
+# product_score >= 0, every PQL an MQL at or before it, sum(pqls) = PQLs, pql entries >= PQLs,
+# funnel_volume_daily stages.
+CHECKS = 31
 
 
 def _make_db(path: Path, *breakage: str) -> str:
@@ -105,6 +113,51 @@ def test_healthy_database_passes(tmp_path: Path) -> None:
             "update analytics.lead_stages set mql_at = '2024-07-02 08:00' where contact_id = 'c2'",
             "lead_stages", "mql_at not after as_of", ["1 of 3 rows", "2024-07-02 08:00:00"],
             id="stage-timestamp-after-as-of"),
+        # The PQL checks. c3 (created 05-01 09:00, mql_at 05-05 10:00) is the only PQL.
+        pytest.param(
+            "update analytics.lead_stages set pql_at = '2024-07-01 00:00:01' "
+            "where contact_id = 'c3'",
+            "lead_stages", "pql_at not after as_of", ["1 of 3 rows", "2024-07-01 00:00:01"],
+            id="pql-after-as-of"),
+        pytest.param(  # mql_at moves with it, so only the created_at check can see it
+            "update analytics.lead_stages set pql_at = '2024-04-30 10:00', "
+            "mql_at = '2024-04-30 10:00' where contact_id = 'c3'",
+            "lead_stages", "pql_at >= created_at",  # GX counts every row, the nulls too
+            ["1 of 3 rows", "(2024-04-30T10:00:00", "as (pql_at, created_at)"],
+            id="pql-before-created-at"),
+        pytest.param(
+            "update analytics.lead_stages set pql_at = '2024-05-05 09:59' "
+            "where contact_id = 'c3'",
+            "lead_stages", "every PQL has an mql_at at or before its pql_at",
+            ["1 of 1 rows", "c3", "of the PQLs"],
+            id="pql-before-its-mql"),
+        pytest.param(  # c1 becomes a PQL without any mql_at; pqls and pql entries follow
+            "update analytics.lead_stages set pql_at = '2024-06-20 10:00' where contact_id = 'c1'; "
+            "update analytics.funnel_conversion set pqls = 1 where lead_source = 'paid_search'; "
+            "insert into analytics.funnel_volume_daily values "
+            "('2024-06-20', 'pql', 'paid_search', 1, 1)",
+            "lead_stages", "every PQL has an mql_at at or before its pql_at",
+            ["1 of 2 rows", "c1"],
+            id="pql-without-mql"),
+        pytest.param(
+            "update analytics.lead_stages set product_score = -0.5 where contact_id = 'c1'",
+            "lead_stages", "product_score >= 0", ["1 of 3 rows", "-0.5"],
+            id="negative-product-score"),
+        pytest.param(
+            "update analytics.funnel_conversion set pqls = 2 where lead_source = 'referral'",
+            "funnel_conversion", "sum(pqls) = lead_stages rows with a pql_at",
+            ["2 pqls in funnel_conversion, 1 in lead_stages"],
+            id="pqls-do-not-add-up"),
+        pytest.param(
+            "delete from analytics.funnel_volume_daily where stage = 'pql'",
+            "funnel_volume_daily", "pql entries >= lead_stages rows with a pql_at",
+            ["0 pql entries for 1 PQLs"],
+            id="pql-without-volume-entry"),
+        pytest.param(  # recycles are stage entries of the transitions, not of the volume view
+            "insert into analytics.funnel_volume_daily values "
+            "('2024-06-12', 'recycled', 'paid_search', 1, 1)",
+            "funnel_volume_daily", "stage in the 7 volume stages", ["1 of 4 rows", "recycled"],
+            id="unknown-volume-stage"),
         pytest.param(
             "update analytics.lead_handoffs set responded_at = '2024-07-03 00:00' "
             "where handoff_id = 'h2'",
@@ -163,6 +216,46 @@ def test_each_breakage_fails_exactly_its_check(
     assert report.passed == CHECKS - 1 and not report.success
     line = next(line for line in report.render().splitlines() if line.startswith("FAIL"))
     assert mart in line and failure.observed in line
+
+
+SEED_SQL = """
+create schema analytics_scoring_rules;
+create table analytics_scoring_rules.behavioral_scoring_rules (
+    rule_id varchar, event_type varchar, points double, is_product_usage boolean);
+insert into analytics_scoring_rules.behavioral_scoring_rules values
+    ('bhv_unsubscribe', 'unsubscribe', -25, false),
+    ('bhv_trial_signup', 'trial_signup', 30, true),
+    ('bhv_blank_flag', 'social_follow', -2, null);
+"""
+
+
+def test_product_score_check_follows_the_scoring_rules(tmp_path: Path) -> None:
+    """product_score >= 0 is checked while no product-usage rule has negative points: a
+    negative non-product rule (unsubscribe) or one whose flag is blank (= false) does not
+    count; a negative product-usage rule turns the check into a note."""
+    def product_check(report: ValidationReport) -> list[CheckResult]:
+        return [r for r in report.results if r.expectation.startswith("product_score")]
+
+    no_seed = run_validation(_make_db(tmp_path / "no_seed.duckdb"), record_history=False)
+    assert [r.expectation for r in product_check(no_seed)] == [
+        "product_score >= 0 (no product-usage rule has negative points (no scoring-rules "
+        "seed: assumed))"]
+
+    negative = "update analytics.lead_stages set product_score = -0.5 where contact_id = 'c1'"
+    seeded = run_validation(_make_db(tmp_path / "seeded.duckdb", SEED_SQL, negative),
+                            record_history=False)
+    (check,) = product_check(seeded)
+    assert check.expectation == "product_score >= 0 (no product-usage rule has negative points)"
+    assert not check.success and [f.expectation for f in _failures(seeded)] == [check.expectation]
+
+    penalty = ("insert into analytics_scoring_rules.behavioral_scoring_rules values "
+               "('bhv_trial_expired', 'trial_expired', -10, true)")
+    allowed = run_validation(_make_db(tmp_path / "penalty.duckdb", SEED_SQL, penalty, negative),
+                             record_history=False)
+    assert product_check(allowed) == [] and allowed.success
+    assert len(allowed.results) == CHECKS - 1
+    assert ("product_score >= 0 not checked: product-usage rule(s) with negative points: "
+            "bhv_trial_expired") in allowed.notes
 
 
 def test_thresholds_are_parameters(tmp_path: Path) -> None:
@@ -279,7 +372,7 @@ def test_volume_check_compares_with_the_last_validated_run(tmp_path: Path) -> No
                                   ("analytics.lead_stages", 3, True)]
 
     with duckdb.connect(database) as con:  # the next build lost two of three volume rows
-        con.execute("delete from analytics.funnel_volume_daily where day <> '2024-06-10'")
+        con.execute("delete from analytics.funnel_volume_daily where stage <> 'pql'")
     second = run_validation(database)
     assert [f.mart for f in _failures(second)] == ["volume"]
     observed = _volume(second).observed
@@ -305,9 +398,10 @@ def test_volume_check_threshold_and_vanished_relation(tmp_path: Path) -> None:
     with duckdb.connect(database) as con:
         con.execute("drop table analytics.funnel_conversion")
         con.execute("create table analytics.funnel_conversion (cohort_month date, "
-                    "lead_source varchar, leads bigint, mqls bigint, lead_to_mql_rate double)")
+                    "lead_source varchar, leads bigint, mqls bigint, lead_to_mql_rate double, "
+                    "pqls bigint)")
         con.execute("insert into analytics.funnel_conversion values "
-                    "('2024-06-01', 'paid_search', 2, 1, 0.5)")
+                    "('2024-06-01', 'paid_search', 2, 1, 0.5, 0)")
     report = run_validation(database, max_shrink=0.4, record_history=False)
     assert _volume(report).observed.startswith(
         "analytics.funnel_conversion 2 -> 1 rows (-50%), analytics.lead_handoffs 2 -> 1 rows "
