@@ -1,5 +1,7 @@
 """A short, readable funnel summary read from the marts (schema ``analytics``) and the
-quarantine (``analytics_data_quality.dq_quarantined_rows``)."""
+quarantine (``analytics_data_quality.dq_quarantined_rows``): funnel totals and conversion,
+product-qualified leads (PQLs, their moments, and their conversion to customer beside the
+MQLs'), current stages, MQL reasons and handoff outcomes, quarantined rows."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Any
 from lead_funnel.marts import DATA_QUALITY_SCHEMA, MART_SCHEMA, connect_marts
 
 FUNNEL_COUNT_COLUMNS = ("leads", "mqls", "sals", "sqls", "opportunities", "customers")
-REQUIRED_MARTS = ("funnel_conversion", "lead_stages", "lead_handoffs")
+REQUIRED_MARTS = ("funnel_conversion", "lead_stages", "lead_handoffs", "funnel_volume_daily")
 REQUIRED_DATA_QUALITY = ("dq_quarantined_rows",)
 
 
@@ -23,6 +25,18 @@ def _ratio(numerator: float, denominator: float) -> str:
 
 def _fetch(con: Any, sql: str) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in con.execute(sql).fetchall()]
+
+
+def _of(numerator: int, denominator: int) -> str:
+    return f"{_ratio(numerator, denominator)}  ({numerator:,} of {denominator:,})"
+
+
+def _breakdown(con: Any, title: str, column: str, table: str) -> list[str]:
+    """A blank line, the title, then the rows of ``table`` by ``column``: count and share."""
+    counts = _fetch(con, f"select {column}, count(*) from {table} group by 1 order by 2 desc, 1")
+    total = sum(int(n) for _, n in counts)
+    return ["", f"{title} ({table})"] + [
+        f"  {str(value):<16}{int(n):>8,}  {_ratio(int(n), total)}" for value, n in counts]
 
 
 def summarize(database: str | Path, schema: str = MART_SCHEMA,
@@ -50,13 +64,24 @@ def _render(con: Any, schema: str, data_quality_schema: str) -> str:
         lines.append(f"    {a:>13} -> {b:<14}{_ratio(totals[i], totals[i - 1])}")
     lines.append(f"    {'leads':>13} -> {'customers':<14}{_ratio(totals[-1], totals[0])}")
 
+    # PQLs: contacts with a pql_at, and contact-level conversion to customer of the PQLs beside
+    # that of the MQLs (contacts with both timestamps / contacts with the first one).
     lines.append("")
-    lines.append(f"Current stage ({schema}.lead_stages)")
-    stages = _fetch(con, f"select current_stage, count(*) from {schema}.lead_stages "
-                         "group by 1 order by 2 desc, 1")
-    total_contacts = sum(int(n) for _, n in stages)
-    for stage, n in stages:
-        lines.append(f"  {str(stage):<14}{int(n):>10,}  {_ratio(int(n), total_contacts)}")
+    lines.append(f"Product-qualified leads ({schema}.lead_stages, {schema}.funnel_volume_daily)")
+    (pqls, pql_customers, mqls, mql_customers), = _fetch(con, (
+        "select count(pql_at), count(*) filter (where pql_at is not null and customer_at is not "
+        "null), count(mql_at), count(*) filter (where mql_at is not null and customer_at is not "
+        f"null) from {schema}.lead_stages"))
+    (moments,), = _fetch(con, "select coalesce(sum(entries), 0) from "
+                              f"{schema}.funnel_volume_daily where stage = 'pql'")
+    lines.append(f"  {'pqls':<14}{int(pqls):>10,}  contacts with a pql_at")
+    lines.append(f"  {'pql moments':<14}{int(moments):>10,}  pql entries (one per cycle's PQL)")
+    lines.append("  conversion to customer (contacts)")
+    lines.append(f"    {'pqls':>13} -> {'customers':<14}{_of(int(pql_customers), int(pqls))}")
+    lines.append(f"    {'mqls':>13} -> {'customers':<14}{_of(int(mql_customers), int(mqls))}")
+
+    lines += _breakdown(con, "Current stage", "current_stage", f"{schema}.lead_stages")
+    lines += _breakdown(con, "MQL reasons", "mql_reason", f"{schema}.lead_handoffs")
 
     lines.append("")
     lines.append(f"Handoff outcomes ({schema}.lead_handoffs)")

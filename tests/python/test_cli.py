@@ -93,11 +93,27 @@ def test_summary_reads_the_marts(tmp_path: Path) -> None:
                                       ('paid_search', 100, 10, 5, 2, 1, 0))
                     t(lead_source, leads, mqls, sals, sqls, opportunities, customers);
             create table analytics.lead_stages as
-                select * from (values ('C1', 'lead'), ('C2', 'mql'), ('C3', 'lead'))
-                    t(contact_id, current_stage);
+                select contact_id, current_stage, mql_at::timestamp as mql_at,
+                       pql_at::timestamp as pql_at, customer_at::timestamp as customer_at
+                from (values ('C1', 'lead', null, null, null),
+                             ('C2', 'lead', null, null, null),
+                             ('C3', 'mql', '2024-06-01', '2024-06-01', null),
+                             ('C4', 'customer', '2024-05-01', '2024-05-02', '2024-06-01'),
+                             ('C5', 'customer', '2024-05-01', null, '2024-06-15'),
+                             ('C6', 'sal', '2024-05-03', null, null),
+                             ('C7', 'mql', '2024-05-04', null, null))
+                    t(contact_id, current_stage, mql_at, pql_at, customer_at);
             create table analytics.lead_handoffs as
-                select * from (values ('accepted', true), ('accepted', false),
-                                      ('pending', null::boolean)) t(outcome, within_sla);
+                select * from (values ('accepted', true, 'score_threshold'),
+                                      ('accepted', false, 'product_usage'),
+                                      ('pending', null::boolean, 'product_usage'))
+                    t(outcome, within_sla, mql_reason);
+            create table analytics.funnel_volume_daily as
+                select day::date as day, stage, lead_source, entries, contacts
+                from (values ('2024-06-01', 'pql', 'organic_search', 1, 1),
+                             ('2024-05-02', 'pql', 'paid_search', 2, 1),
+                             ('2024-05-02', 'mql', 'paid_search', 3, 3))
+                    t(day, stage, lead_source, entries, contacts);
             create table {DATA_QUALITY_SCHEMA}.dq_quarantined_rows as
                 select * from (values ('contacts', 'missing_key'), ('contacts', 'missing_key'))
                     t(source_table, quarantine_reason);
@@ -106,8 +122,18 @@ def test_summary_reads_the_marts(tmp_path: Path) -> None:
     assert re.search(r"leads\s+200\b", text)
     assert re.search(r"leads -> mqls\s+25\.0%", text)  # 50 mqls / 200 leads
     assert re.search(r"leads -> customers\s+1\.0%", text)  # 2 / 200
-    assert "lead" in text and "66.7%" in text  # 2 of 3 contacts are leads
+    assert re.search(r"\n  lead\s+2\s+28\.6%", text)  # 2 of 7 contacts are leads
     assert "50.0%" in text  # 1 of 2 judged handoffs within SLA
+    # PQLs: C3 and C4 have a pql_at; 3 pql entries (1 + 2, the mql row is not one).
+    assert re.search(r"pqls\s+2\s+contacts with a pql_at", text)
+    assert re.search(r"pql moments\s+3\s", text)
+    # C4 of the 2 PQLs is a customer; C4 and C5 of the 5 contacts with an mql_at (C3-C7).
+    assert re.search(r"pqls -> customers\s+50\.0%  \(1 of 2\)", text)
+    assert re.search(r"mqls -> customers\s+40\.0%  \(2 of 5\)", text)
+    # MQL reasons of the 3 handoffs: product_usage 2 (66.7%), score_threshold 1 (33.3%).
+    assert re.search(r"product_usage\s+2\s+66\.7%", text)
+    assert re.search(r"score_threshold\s+1\s+33\.3%", text)
+    assert text.index("Product-qualified leads") < text.index("Current stage")
     assert "missing_key" in text
     assert f"Quarantined rows ({DATA_QUALITY_SCHEMA}.dq_quarantined_rows)" in text
 
