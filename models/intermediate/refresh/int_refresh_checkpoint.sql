@@ -18,6 +18,7 @@
 -- depends_on: {{ ref('funnel_volume_daily') }}, {{ ref('dq_run_context') }}
 -- depends_on: {{ ref('dq_quarantined_rows') }}, {{ ref('dq_source_reconciliation') }}
 -- depends_on: {{ ref('dq_unknown_event_types') }}
+{{ require_valid_scoring_rules() }}
 
 with
 
@@ -37,7 +38,7 @@ final as (
     select
         cast({{ as_of() }} as {{ dbt.type_timestamp() }}) as as_of,
         cast(max(loaded_at) as {{ dbt.type_timestamp() }}) as loaded_watermark_at,
-        cast({{ config_fingerprint() }} as {{ dbt.type_string() }}) as config_fingerprint,
+        cast('{{ config_fingerprint() }}' as {{ dbt.type_string() }}) as config_fingerprint,
         cast({{ raw_row_total() }} as {{ dbt.type_bigint() }}) as raw_rows,
         {{ build_started_at }} as built_at
     from loaded_rows

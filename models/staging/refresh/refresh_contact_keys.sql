@@ -11,7 +11,7 @@
 {%- set previous = previous_refresh() if execute else none -%}
 {#- the configuration changed since the checkpoint: compared once, here, not per row -#}
 {%- set is_reconfigured = previous is not none
-    and run_query('select ' ~ config_fingerprint()).columns[0].values()[0] != previous.config_fingerprint -%}
+    and config_fingerprint() != previous.config_fingerprint -%}
 {%- set as_of_bounds = none -%}
 {%- if previous is not none and previous.as_of is not none -%}
     {%- set previous_as_of = "cast('" ~ previous.as_of ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
