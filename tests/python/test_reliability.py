@@ -230,7 +230,7 @@ def empty_raw_db(tmp_path: Path) -> Path:
     ("fit_scoring_rules", "fit_bad,job_title,like,vp,5,unknown operator", "fit_rule_operator_is_known"),
     ("fit_scoring_rules", "fit_bad,favourite_colour,equals,blue,5,unknown attribute", "fit_rule_attribute_is_known"),
     ("fit_scoring_rules", "fit_bad,employee_count,between,100,5,one bound", "fit_rule_between_value_is_two_numbers"),
-    ("behavioral_scoring_rules", "bhv_bad,page_view,,1,-2,false,negative cap",
+    ("behavioral_scoring_rules", "bhv_bad,page_view,,1,-2,false,false,negative cap",
      "behavioral_rule_max_per_day_is_not_negative"),
 ])
 def test_bad_scoring_rule_stops_the_build_before_any_model(
