@@ -11,8 +11,11 @@
     epoch({{ timestamp_expression }})
 {%- endmacro %}
 
+{#- A double, as on the other engines: Spark reads `1000000.0` as a decimal, and decimal
+    arithmetic downstream (days since an anchor / half-life) keeps only 6 decimals, which moved
+    decayed scores by ~1e-7 relative. -#}
 {% macro spark__epoch_seconds(timestamp_expression) -%}
-    (unix_micros({{ timestamp_expression }}) / 1000000.0)
+    (cast(unix_micros({{ timestamp_expression }}) as double) / 1000000)
 {%- endmacro %}
 
 
