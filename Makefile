@@ -120,6 +120,13 @@ $(BIN)/.orchestration: $(BIN)/.installed requirements-orchestration.txt
 chromium: ## install Debian's chromium + chromium-driver unless present
 	bash scripts/chromium_up.sh
 
+# The same generated dirty sample (2,000 contacts) built on DuckDB, PostgreSQL and Spark, a base
+# build and a next-day incremental one, every mart compared across engines; dbt source freshness
+# on each engine (tests/python/test_engine_parity.py, part of `make pytest`).
+.PHONY: parity
+parity: venv postgres-up ## engine parity alone: the same marts on DuckDB, PostgreSQL and Spark
+	$(BIN)/pytest -q tests/python/test_engine_parity.py
+
 # pytest reuses an engine build whose stamp matches the current inputs and builds any other
 # engine in the session; it prints which (a "fixture builds" section at the end).
 pytest: venv postgres-up orchestration chromium ## pytest on the three engines (reuses only up-to-date stamped builds)

@@ -2,7 +2,8 @@
 # Start a local PostgreSQL 15 for the tests (Debian packages; run as root, idempotent) and create
 # the login role and database named by LEAD_FUNNEL_PG_USER / LEAD_FUNNEL_PG_DATABASE with the
 # password in LEAD_FUNNEL_PG_PASSWORD. Nothing here is a secret: the server listens on localhost
-# only and lives as long as the test machine.
+# only and lives as long as the test machine. The role may create databases: the engine-parity
+# test (tests/python/test_engine_parity.py) builds in a database of its own, made afresh.
 set -euo pipefail
 : "${LEAD_FUNNEL_PG_USER:?}" "${LEAD_FUNNEL_PG_PASSWORD:?}" "${LEAD_FUNNEL_PG_DATABASE:?}"
 if ! command -v pg_ctlcluster >/dev/null 2>&1; then
@@ -19,9 +20,9 @@ done
 su postgres -c "psql -v ON_ERROR_STOP=1 -qAt" <<SQL >/dev/null
 do \$\$ begin
   if not exists (select from pg_roles where rolname = '${LEAD_FUNNEL_PG_USER}') then
-    create role "${LEAD_FUNNEL_PG_USER}" login password '${LEAD_FUNNEL_PG_PASSWORD}';
+    create role "${LEAD_FUNNEL_PG_USER}" login createdb password '${LEAD_FUNNEL_PG_PASSWORD}';
   else
-    alter role "${LEAD_FUNNEL_PG_USER}" login password '${LEAD_FUNNEL_PG_PASSWORD}';
+    alter role "${LEAD_FUNNEL_PG_USER}" login createdb password '${LEAD_FUNNEL_PG_PASSWORD}';
   end if;
 end \$\$;
 SQL
