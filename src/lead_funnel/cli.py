@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="another dbt var (repeatable), VALUE read as YAML: numbers stay "
                        "numbers, null is null; e.g. --var mql_threshold=50")
     build.add_argument("--select", nargs="+", default=[], help="dbt selection")
+    build.add_argument("--full-refresh", action="store_true",
+                       help="recompute everything (after raw tables were replaced rather than "
+                       "appended to, or to rebuild from scratch); default: the daily incremental build")
     build.add_argument("--database", default=None,
                        help="DuckDB file for the profile (default: env LEAD_FUNNEL_DUCKDB)")
 
@@ -216,6 +219,9 @@ def _load(data: str, database: str, schema: str, engine: str = "duckdb", append:
         else:
             print(f"loaded {schema}.{load.table}: {load.rows_in_table:,} rows")
     print(f"into {database if engine == 'duckdb' else engine}")
+    if any(not load.appended for load in loads):
+        print("note: raw tables were replaced, not appended to: run the next dbt build with "
+              "--full-refresh (the incremental build assumes the EL tool only appends)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -231,7 +237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                   args.append, args.allow_empty)
         elif args.command == "build":
             run_dbt("build", as_of=args.as_of, select=args.select, database=args.database,
-                    dbt_vars=parse_vars(args.var))
+                    dbt_vars=parse_vars(args.var),
+                    extra_args=["--full-refresh"] if args.full_refresh else [])
         elif args.command == "summary":
             print(summarize(args.database or default_database()))
         elif args.command == "validate":
@@ -244,7 +251,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             database = args.database or default_database()
             as_of = _generate(args.out, args.contacts, args.seed, 0.02, DEFAULT_AS_OF)
             _load(args.out, database, DEFAULT_SCHEMA)
-            run_dbt("build", as_of=as_of, database=database)
+            # The sample replaced the raw tables: rebuild from scratch, not incrementally.
+            run_dbt("build", as_of=as_of, database=database, extra_args=["--full-refresh"])
             print(summarize(database))
         elif args.command == "report":
             path = write_report(args.database or default_database(), args.out,

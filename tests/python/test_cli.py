@@ -195,6 +195,17 @@ def test_build_prints_a_pasteable_command_with_every_var(
     assert json.loads(record.read_text().splitlines()[1]) == ran
 
 
+def test_build_full_refresh_only_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The daily build is incremental; --full-refresh recomputes everything.
+    script, record = fake_dbt(tmp_path / "bin")
+    monkeypatch.setenv("LEAD_FUNNEL_PROJECT_DIR", str(tmp_path / "project"))
+    monkeypatch.setattr(dbt_runner, "dbt_executable", lambda: str(script))
+    assert main(["build", "--as-of", "2025-12-31T00:00:00Z"]) == 0
+    assert main(["build", "--as-of", "2025-12-31T00:00:00Z", "--full-refresh"]) == 0
+    plain, full = (json.loads(line) for line in record.read_text().splitlines())
+    assert "--full-refresh" not in plain and "--full-refresh" in full
+
+
 def test_build_var_values_and_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     assert dbt_runner.parse_vars(["mql_threshold=50", "max_engagement_score=", "as_of=2025-06-30",

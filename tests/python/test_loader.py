@@ -271,6 +271,10 @@ def test_append_adds_rows_by_column_name(tmp_path: Path,
     out = capsys.readouterr().out
     assert f"appended 1 rows to raw.contacts: {len(before['contacts']) + 1} rows now" in out
     assert "appended 9 rows to raw.opportunities: 18 rows now" in out
+    assert "--full-refresh" not in out  # appending is what the incremental build expects
+    assert main(["load", "--data", str(day2), "--database", str(tmp_path / "other.duckdb")]) == 0
+    assert ("note: raw tables were replaced, not appended to: run the next dbt build with "
+            "--full-refresh") in capsys.readouterr().out
     after = snapshot(database)
     assert after["opportunities"] == sorted(before["opportunities"] * 2)
     with duckdb.connect(str(database), read_only=True) as con:
