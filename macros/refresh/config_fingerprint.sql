@@ -2,7 +2,7 @@
     vars (but as_of, which the refresh handles itself, and refresh_lookback_hours) and the
     content of the scoring-rule seeds, as an md5 hex text computed here (no engine SQL: Spark has
     no ordered string aggregate). When it differs from the previous checkpoint's, an incremental
-    build recomputes every contact. Empty while dbt parses. -#}
+    build recomputes every contact. Empty while dbt parses or before the seeds exist. -#}
 {% macro config_fingerprint() -%}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set ignored = ['as_of', 'refresh_lookback_hours'] -%}
@@ -12,6 +12,8 @@
     {%- endfor -%}
     {%- for seed_name in ['fit_scoring_rules', 'behavioral_scoring_rules', 'personal_email_domains'] -%}
         {%- set rows = [] -%}
+        {#- not built yet (dbt compile or docs on a fresh warehouse): nothing to fingerprint -#}
+        {%- if load_relation(ref(seed_name)) is none -%}{{ return('') }}{%- endif -%}
         {%- for row in run_query('select * from ' ~ ref(seed_name)).rows -%}
             {%- do rows.append(row.values() | map('string') | join('|')) -%}
         {%- endfor -%}
