@@ -3,6 +3,8 @@
     of the profile (DuckDB, PostgreSQL, Spark) without a generate_series. MetricFlow reads it for
     conversion metrics and for time offsets; the marts do not depend on it. -#}
 {{ config(materialized='table', schema='semantic') }}
+{#- like every model, built only once the scoring-rule seeds passed their tests #}
+{{ require_valid_scoring_rules() }}
 
 with
 

@@ -110,8 +110,8 @@ BAD_RULES = {
         ",job_title,contains,boss,3,no id",
     ],
     "behavioral_scoring_rules": [
-        "bhv_bad_cap,page_view,,1,-2,false,negative cap",
-        "bhv_no_flag,page_view,,1,,,no hand-raiser flag",
+        "bhv_bad_cap,page_view,,1,-2,false,false,negative cap",
+        "bhv_no_flag,page_view,,1,,,false,no hand-raiser flag",
     ],
     "personal_email_domains": ["gmail.com"],
 }
