@@ -30,7 +30,7 @@ DBT_FLAGS := --project-dir $(CURDIR) --profiles-dir $(CURDIR)/profiles
 # stamp matches the current inputs, and builds the engine itself otherwise.
 STAMP := $(BIN)/python -m lead_funnel.stamps
 
-.PHONY: help demo bench test lint dbt-test dbt-test-postgres dbt-test-spark postgres-up pytest venv lock clean metrics-validate
+.PHONY: help demo bench test lint dbt-test dbt-test-postgres dbt-test-spark postgres-up pytest venv lock clean metrics-validate orchestration chromium parity
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | \
@@ -110,7 +110,6 @@ metrics-validate: dbt-test ## mf validate-configs: semantic models and metrics, 
 
 # The optional extra `orchestration` (Dagster, orchestration/): its full pinned set, installed
 # into .venv once (tests/python/test_orchestration.py runs the daily job in-process).
-.PHONY: orchestration chromium
 orchestration: $(BIN)/.orchestration ## install the Dagster extra (requirements-orchestration.txt) into .venv
 $(BIN)/.orchestration: $(BIN)/.installed requirements-orchestration.txt
 	$(BIN)/pip install --quiet -r requirements-orchestration.txt
@@ -123,7 +122,6 @@ chromium: ## install Debian's chromium + chromium-driver unless present
 # The same generated dirty sample (2,000 contacts) built on DuckDB, PostgreSQL and Spark, a base
 # build and a next-day incremental one, every mart compared across engines; dbt source freshness
 # on each engine (tests/python/test_engine_parity.py, part of `make pytest`).
-.PHONY: parity
 parity: venv postgres-up ## engine parity alone: the same marts on DuckDB, PostgreSQL and Spark
 	$(BIN)/pytest -q tests/python/test_engine_parity.py
 
