@@ -30,7 +30,7 @@ DBT_FLAGS := --project-dir $(CURDIR) --profiles-dir $(CURDIR)/profiles
 # stamp matches the current inputs, and builds the engine itself otherwise.
 STAMP := $(BIN)/python -m lead_funnel.stamps
 
-.PHONY: help demo bench test lint dbt-test dbt-test-postgres dbt-test-spark postgres-up pytest venv lock clean metrics-validate orchestration chromium parity
+.PHONY: help demo bench bench-engines test lint dbt-test dbt-test-postgres dbt-test-spark postgres-up spark-cluster-up spark-cluster-down pytest venv lock clean metrics-validate orchestration chromium parity
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | \
@@ -55,6 +55,22 @@ demo: venv ## generate sample data, load it into DuckDB, dbt build, summary, val
 BENCH_CONTACTS ?= 100000
 bench: venv ## benchmark: T0, full and next-day incremental dbt build on BENCH_CONTACTS (100000) contacts, floor query
 	$(BIN)/lead-funnel benchmark --contacts $(BENCH_CONTACTS)
+
+# The same full build and one-day refresh on PostgreSQL, a local Spark session and the local
+# Spark cluster (started and stopped here), each in a workspace of its own.
+bench-engines: venv postgres-up ## full build + one-day refresh of BENCH_CONTACTS on postgres, spark and spark_cluster
+	$(BIN)/lead-funnel benchmark --engine postgres --contacts $(BENCH_CONTACTS)
+	$(BIN)/lead-funnel benchmark --engine spark --contacts $(BENCH_CONTACTS)
+	bash scripts/spark_cluster.sh up
+	$(BIN)/lead-funnel benchmark --engine spark_cluster --contacts $(BENCH_CONTACTS); \
+		status=$$?; bash scripts/spark_cluster.sh down; exit $$status
+
+# A Spark standalone cluster on loopback (a master, two workers, a Thrift server), state in
+# ./spark-cluster; the profile's `spark_cluster` output reaches it. pytest starts its own.
+spark-cluster-up: venv ## start the local Spark cluster + Thrift server (scripts/spark_cluster.sh)
+	bash scripts/spark_cluster.sh up
+spark-cluster-down: ## stop it
+	bash scripts/spark_cluster.sh down
 
 lint: venv ## sqlfluff lint and mypy
 	$(BIN)/sqlfluff lint models analyses tests
@@ -140,4 +156,4 @@ lock: ## regenerate requirements.txt from requirements.in
 	 /tmp/lead_funnel_lock/bin/pip freeze) > requirements.txt
 
 clean: ## remove the venv, builds, sample data and local engine state
-	rm -rf target logs $(VENV) lead_funnel.duckdb data spark-warehouse metastore_db derby.log
+	rm -rf target logs $(VENV) lead_funnel.duckdb data spark-warehouse metastore_db derby.log spark-cluster

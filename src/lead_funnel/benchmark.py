@@ -20,9 +20,11 @@ Figures, never pass/fail, all from one generated set in one run:
    and a reference self-join of every moment with every earlier moment of its cycle (SPEC §4's
    formula taken literally), on the built tables and on synthetic heavy users.
 
-Wall times are of the whole dbt process. Peak memory is the resident set of the dbt process
-tree, sampled from /proc every 50 ms, and the kernel's ru_maxrss of the dbt process
-(``os.wait4``), the larger of the two being reported.
+Wall times are of the whole dbt process. Peak memory is the larger of the resident set of the
+dbt process tree, sampled from /proc every 50 ms, and the dbt process's own resident peak
+(VmHWM, which resets at exec). The kernel's ru_maxrss is not used: a child forked from this
+process starts with the parent's resident set in its ru_maxrss, so after generating a large set
+in-process it reported the benchmark's memory, not dbt's.
 """
 
 from __future__ import annotations
@@ -34,9 +36,10 @@ import subprocess
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Mapping
 
 import duckdb
 
@@ -132,14 +135,14 @@ class BuildFigures:
     seconds: float
     peak_rss_mb: float
     tree_rss_mb: float
-    maxrss_mb: float
+    hwm_mb: float
     slowest_models: list[tuple[str, float]]
     models: int
     target: Path
 
     def line(self) -> str:
         return (f"{self.seconds:7.1f} s   peak RSS {self.peak_rss_mb:7,.0f} MB "
-                f"(process tree {self.tree_rss_mb:,.0f} MB, ru_maxrss {self.maxrss_mb:,.0f} MB)"
+                f"(process tree {self.tree_rss_mb:,.0f} MB, dbt VmHWM {self.hwm_mb:,.0f} MB)"
                 f"   {self.models} models")
 
 
@@ -253,11 +256,13 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def _rss_kb(pid: int) -> int:
+def _status_kb(pid: int, name: str = "VmRSS") -> int:
+    """A kB figure of /proc/<pid>/status (VmRSS: resident now; VmHWM: the resident peak of the
+    process since its exec), 0 when the process is gone."""
     try:
         with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as handle:
             for line in handle:
-                if line.startswith("VmRSS:"):
+                if line.startswith(name + ":"):
                     return int(line.split()[1])
     except OSError:
         pass
@@ -269,20 +274,23 @@ def tree_rss_kb(root: int) -> int:
     tree, total, todo = _children(), 0, [root]
     while todo:
         pid = todo.pop()
-        total += _rss_kb(pid)
+        total += _status_kb(pid)
         todo += tree.get(pid, [])
     return total
 
 
 class _PeakSampler(threading.Thread):
+    """Samples the process tree's resident set and the root's own high-water mark (VmHWM)."""
+
     def __init__(self, pid: int, interval: float = 0.05) -> None:
         super().__init__(daemon=True)
-        self.pid, self.interval, self.peak_kb = pid, interval, 0
+        self.pid, self.interval, self.peak_kb, self.hwm_kb = pid, interval, 0, 0
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.is_set():
             self.peak_kb = max(self.peak_kb, tree_rss_kb(self.pid))
+            self.hwm_kb = max(self.hwm_kb, _status_kb(self.pid, "VmHWM"))
             self.done.wait(self.interval)
 
 
@@ -296,31 +304,37 @@ def slowest_models(run_results: Path, n: int = SLOWEST) -> tuple[list[tuple[str,
     return models[:n], len(models)
 
 
-def timed_build(label: str, database: Path, as_of: str, work: Path,
-                project: Path | None = None) -> BuildFigures:
-    """``dbt build`` with ``as_of`` on ``database``; target and log paths under ``work``."""
+def timed_build(label: str, database: Path | None, as_of: str, work: Path,
+                project: Path | None = None, engine: str = "duckdb",
+                env_overrides: Mapping[str, str] | None = None,
+                cwd: Path | None = None) -> BuildFigures:
+    """``dbt build`` with ``as_of`` on ``engine`` (the profile output of that name; for DuckDB
+    the file ``database``); target and log paths under ``work``; run from ``cwd`` (default:
+    the project; a local Spark session keeps its catalog there)."""
     root = project if project is not None else project_dir()
     target, logs = work / f"target_{label}", work / f"logs_{label}"
     env = dbt_env(database=database)
+    env.update(env_overrides or {})
+    env["LEAD_FUNNEL_TARGET"] = engine
     env["DBT_TARGET_PATH"], env["DBT_LOG_PATH"] = str(target), str(logs)
     argv = build_command("build", as_of=as_of, project=root)
     output = work / f"dbt_{label}.log"
     with open(output, "wb") as log:
         started = time.perf_counter()
-        process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+        process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   cwd=cwd or root)
         sampler = _PeakSampler(process.pid)
         sampler.start()
-        _, status, usage = os.wait4(process.pid, 0)
+        process.wait()
         elapsed = time.perf_counter() - started
         sampler.done.set()
         sampler.join()
-        process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         tail = output.read_text(encoding="utf-8", errors="replace")[-3000:]
         raise DbtError(f"dbt build ({label}) failed during the benchmark:\n{tail}")
     slowest, n_models = slowest_models(target / "run_results.json")
-    tree_mb, maxrss_mb = sampler.peak_kb / 1024, usage.ru_maxrss / 1024  # Linux: kB
-    return BuildFigures(label, elapsed, max(tree_mb, maxrss_mb), tree_mb, maxrss_mb, slowest,
+    tree_mb, hwm_mb = sampler.peak_kb / 1024, sampler.hwm_kb / 1024
+    return BuildFigures(label, elapsed, max(tree_mb, hwm_mb), tree_mb, hwm_mb, slowest,
                         n_models, target)
 
 
@@ -400,16 +414,25 @@ def dense_comparison(compiled_sql: str, database_name: str, contacts: int = 100,
 # --------------------------------------------------------------------------------------
 # The run
 # --------------------------------------------------------------------------------------
+@contextmanager
+def work_directory(work_dir: Path | str | None, prefix: str) -> Iterator[Path]:
+    """Where a benchmark keeps its scratch files: ``work_dir`` (made if missing, kept), or a
+    temporary directory removed afterwards."""
+    if work_dir is None:
+        with tempfile.TemporaryDirectory(prefix=prefix) as scratch:
+            yield Path(scratch).resolve()
+        return
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    yield work.resolve()
+
+
 def run_benchmark(contacts: int, seed: int = 42, repeat: int = 3,
                   work_dir: Path | str | None = None) -> BenchmarkResult:
     """Every figure of the module docstring on one generated set of ``contacts`` contacts.
     Scratch files go to ``work_dir`` (a temporary directory, removed afterwards, by default)."""
-    if work_dir is None:
-        with tempfile.TemporaryDirectory(prefix="lead_funnel_bench_") as scratch:
-            return _run(contacts, seed, repeat, Path(scratch))
-    work = Path(work_dir)
-    work.mkdir(parents=True, exist_ok=True)
-    return _run(contacts, seed, repeat, work)
+    with work_directory(work_dir, "lead_funnel_bench_") as work:
+        return _run(contacts, seed, repeat, work)
 
 
 def _run(contacts: int, seed: int, repeat: int, work: Path) -> BenchmarkResult:

@@ -10,6 +10,7 @@ from typing import Sequence
 
 from lead_funnel import __version__
 from lead_funnel.benchmark import run_benchmark
+from lead_funnel.engine_benchmark import OTHER_ENGINES, run_engine_benchmark
 from lead_funnel.calibrate import DEFAULT_OUT as CALIBRATE_OUT
 from lead_funnel.calibrate import CalibrationError, project_config, run_calibration
 from lead_funnel.dbt_runner import DbtError, parse_vars, project_dir, run_dbt
@@ -173,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--contacts", type=int, default=10_000, help="number of contacts (10000)")
     bench.add_argument("--seed", type=int, default=42, help="random seed (42)")
     bench.add_argument("--repeat", type=int, default=3, help="timed runs of each query (3)")
+    bench.add_argument("--engine", default="duckdb", choices=("duckdb",) + OTHER_ENGINES,
+                       help="duckdb (default): every figure above; postgres, spark, "
+                       "spark_cluster: a full build and a one-day refresh there")
     bench.add_argument("--work-dir", default=None,
                        help="keep the scratch files (data, DuckDB files, dbt targets) here "
                        "(default: a temporary directory, removed)")
@@ -272,7 +276,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(run_calibration(args.database or default_database(), args.out, config,
                                   project))
         elif args.command == "benchmark":
-            print(run_benchmark(args.contacts, args.seed, args.repeat, args.work_dir).report())
+            if args.engine == "duckdb":
+                print(run_benchmark(args.contacts, args.seed, args.repeat,
+                                    args.work_dir).report())
+            else:
+                print(run_engine_benchmark(args.engine, args.contacts, args.seed,
+                                           args.work_dir).report())
     except (ValueError, LoaderError, DbtError, SummaryError, ValidationError,
             CalibrationError, ReportError,
             PublishError) as exc:

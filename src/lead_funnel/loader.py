@@ -1,6 +1,7 @@
 """Load the raw CSVs into a warehouse, one all-text table per source (SPEC §2).
 
-Each engine (DuckDB, PostgreSQL, Spark) is a small class implementing the :class:`Loader`
+Each engine (DuckDB, PostgreSQL, a local Spark session, a Spark cluster behind a Thrift server)
+is a small class implementing the :class:`Loader`
 protocol. A load replaces the four tables, or with ``append`` adds the rows to them as the EL
 tool does. Nothing is touched until every file has been checked (:func:`source_files`: present,
 readable, the contract's columns in its header; see :mod:`lead_funnel.csv_files` for encodings
@@ -235,6 +236,96 @@ class SparkLoader:
         self.session.stop()
 
 
+class SparkClusterLoader:
+    """Loads through a Spark Thrift server (the dbt profile's `spark_cluster` output, method
+    thrift; LEAD_FUNNEL_SPARK_HOST, _PORT, _USER), as a team loads into a shared cluster: the
+    server reads the CSV itself, so the file must sit on a path the cluster sees (here the
+    cluster runs on this machine, scripts/spark_cluster.sh). Every column is a string."""
+
+    transactional: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        self.connection = spark_cluster_connection()
+        self.database = "spark_cluster"
+
+    def _fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(sql)
+            return list(cursor.fetchall()) if cursor.description else []
+        finally:
+            cursor.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        yield  # no transactions: load_tables parses every file in full beforehand
+
+    def _columns(self, schema: str, table: str) -> list[str] | None:
+        if not self._fetch(f"show tables in {schema} like '{table}'"):
+            return None
+        return [row[0] for row in self._fetch(f"describe {schema}.{table}")
+                if row[0] and not row[0].startswith("#")]
+
+    def row_count(self, schema: str, table: str) -> int | None:
+        schema, table = _identifier(schema), _identifier(table)
+        if not self._fetch(f"show databases like '{schema}'"):
+            return None
+        if self._columns(schema, table) is None:
+            return None
+        return int(self._fetch(f"select count(*) from {schema}.{table}")[0][0])
+
+    def load_table(self, schema: str, table: str, csv_path: Path, append: bool = False) -> int:
+        schema, table = _identifier(schema), _identifier(table)
+        path = str(csv_path.resolve()).replace("\\", "\\\\").replace("'", "\\'")
+        self._fetch(f"create database if not exists {schema}")
+        self._fetch("create or replace temporary view lead_funnel_load using csv options "
+                    f"(path '{path}', header 'true', inferSchema 'false', escape '\"', "
+                    "multiLine 'true', mode 'FAILFAST')")
+        present = self._columns(schema, table) if append else None
+        if present is not None:
+            header = _csv_header(csv_path)
+            added = [column for column in header if column not in present]
+            if added:  # a column the EL tool added since
+                self._fetch(f"alter table {schema}.{table} add columns ("
+                            + ", ".join(f"`{column}` string" for column in added) + ")")
+            selected = ", ".join(f"`{column}`" if column in header
+                                 else f"cast(null as string) as `{column}`"
+                                 for column in present + added)
+            self._fetch(f"insert into {schema}.{table} select {selected} from lead_funnel_load")
+        else:
+            self._fetch(f"drop table if exists {schema}.{table}")
+            self._fetch(f"create table {schema}.{table} using parquet as "
+                        "select * from lead_funnel_load")
+        return self.row_count(schema, table) or 0
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def spark_cluster_settings() -> dict[str, str]:
+    """Where the Spark Thrift server is: the LEAD_FUNNEL_SPARK_* variables and the defaults of
+    the dbt profile's `spark_cluster` output."""
+    env = os.environ
+    return {"host": env.get("LEAD_FUNNEL_SPARK_HOST", "127.0.0.1"),
+            "port": env.get("LEAD_FUNNEL_SPARK_PORT", "10000"),
+            "user": env.get("LEAD_FUNNEL_SPARK_USER", "lead_funnel")}
+
+
+def spark_cluster_connection() -> Any:
+    """A PyHive connection to the Spark Thrift server; LoaderError with a one-line reason when
+    it cannot connect."""
+    from pyhive import hive
+
+    settings = spark_cluster_settings()
+    try:
+        return hive.connect(host=settings["host"], port=int(settings["port"]),
+                            username=settings["user"])
+    except Exception as exc:  # thrift raises TTransportException, socket errors pass through
+        raise LoaderError(f"cannot connect to the Spark Thrift server at {settings['host']}:"
+                          f"{settings['port']}: {str(exc).strip() or type(exc).__name__} "
+                          "(start it with scripts/spark_cluster.sh up)") from exc
+
+
 def postgres_settings() -> dict[str, str]:
     """Where PostgreSQL is (without the password): the LEAD_FUNNEL_PG_* variables and the
     defaults of the dbt profile's `postgres` output."""
@@ -259,6 +350,20 @@ def postgres_connection() -> Any:
         raise LoaderError(f"cannot connect to PostgreSQL: {str(exc).strip()}") from exc
 
 
+def recreate_postgres_database(name: str) -> None:
+    """Drop and create database ``name`` on the server of the LEAD_FUNNEL_PG_* variables (the
+    role needs CREATEDB: scripts/postgres_up.sh grants it on the local test server). Used by
+    the engine-parity test and the engine benchmark, which build in databases of their own."""
+    connection = postgres_connection()
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(f'drop database if exists "{_identifier(name)}" with (force)')
+            cursor.execute(f'create database "{_identifier(name)}"')
+    finally:
+        connection.close()
+
+
 def spark_session() -> Any:
     """The local Spark session, configured as the dbt profile's (`method: session`)."""
     from pyspark.sql import SparkSession
@@ -269,9 +374,10 @@ def spark_session() -> Any:
             .getOrCreate())
 
 
-ENGINES = ("duckdb", "postgres", "spark")
+ENGINES = ("duckdb", "postgres", "spark", "spark_cluster")
 _TRANSACTIONAL = {"duckdb": DuckDBLoader.transactional, "postgres": PostgresLoader.transactional,
-                  "spark": SparkLoader.transactional}
+                  "spark": SparkLoader.transactional,
+                  "spark_cluster": SparkClusterLoader.transactional}
 
 
 def make_loader(engine: str, database: str | Path) -> Loader:
@@ -281,6 +387,8 @@ def make_loader(engine: str, database: str | Path) -> Loader:
         return PostgresLoader()
     if engine == "spark":
         return SparkLoader()
+    if engine == "spark_cluster":
+        return SparkClusterLoader()
     raise LoaderError(f"unsupported engine {engine!r} (available: {', '.join(ENGINES)})")
 
 

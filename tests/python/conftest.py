@@ -3,6 +3,9 @@ from __future__ import annotations
 import functools
 import json
 import os
+import socket
+import subprocess
+from datetime import date
 from pathlib import Path
 from typing import Any, Iterator, Protocol
 
@@ -12,7 +15,8 @@ import pytest
 from lead_funnel import stamps
 from lead_funnel.dbt_runner import run_dbt
 from lead_funnel.generator import GeneratorConfig, generate_to_dir
-from lead_funnel.loader import LoaderError, load_directory, postgres_connection, spark_session
+from lead_funnel.loader import (LoaderError, load_directory, postgres_connection,
+                               spark_cluster_connection, spark_session)
 
 SMALL = GeneratorConfig(contacts=2_000, seed=7, dirty_rate=0.05, as_of="2025-06-30T12:00:00Z")
 
@@ -206,3 +210,85 @@ def spark_marts(request: pytest.FixtureRequest) -> Iterator[Marts]:
     session = spark_session()
     yield SparkMarts(session)
     session.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def spark_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A Spark standalone cluster (a master, two workers) with a Thrift server in front of it,
+    started by scripts/spark_cluster.sh on free loopback ports and stopped when the tests end;
+    the LEAD_FUNNEL_SPARK_* variables point the loader and the profile's `spark_cluster` output
+    at it meanwhile."""
+    state = tmp_path_factory.mktemp("spark_cluster")
+    settings = {"LEAD_FUNNEL_SPARK_CLUSTER_DIR": str(state),
+                "LEAD_FUNNEL_SPARK_PORT": str(free_port()),
+                "LEAD_FUNNEL_SPARK_MASTER_PORT": str(free_port())}
+    previous = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    script = PROJECT_DIR / "scripts" / "spark_cluster.sh"
+    try:
+        started = subprocess.run(["bash", str(script), "up"], capture_output=True, text=True,
+                                 check=False)
+        if started.returncode != 0:
+            pytest.fail("the Spark cluster did not start:\n" + started.stdout + started.stderr)
+        yield settings
+    finally:
+        subprocess.run(["bash", str(script), "down"], capture_output=True, check=False)
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+class ThriftMarts:
+    """Marts read through the Spark Thrift server (PyHive): dates come back as ISO text and are
+    turned into dates, as the other engines return them."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    def execute(self, sql: str, /) -> Cursor:
+        cursor = self.connection.cursor()
+        cursor.execute(sql)
+        dates = [index for index, column in enumerate(cursor.description)
+                 if column[1] == "DATE_TYPE"]
+        fetched = [tuple(date.fromisoformat(value) if index in dates and value is not None
+                         else value for index, value in enumerate(row))
+                   for row in cursor.fetchall()]
+        return FetchedCursor(cursor.description, fetched)
+
+
+class FetchedCursor:
+    def __init__(self, description: Any, fetched: list[Any]) -> None:
+        self.description = description
+        self._rows = fetched
+
+    def fetchall(self) -> list[Any]:
+        return self._rows
+
+
+@pytest.fixture(scope="session")
+def spark_cluster_marts(spark_cluster: dict[str, str]) -> Iterator[Marts]:
+    """The fixture built on the Spark cluster through dbt-spark's `thrift` method (profile
+    output `spark_cluster`), loaded through the same Thrift server: every worked example runs
+    there too. Built in this session: the cluster lives only as long as the tests."""
+    load_directory(FIXTURE_DIR, None, "raw", engine="spark_cluster")
+    previous = os.environ.get("LEAD_FUNNEL_TARGET")
+    os.environ["LEAD_FUNNEL_TARGET"] = "spark_cluster"
+    try:
+        run_dbt("build", as_of=FIXTURE_AS_OF,
+                extra_args=["--target-path", str(PROJECT_DIR / "target" / "spark_cluster")])
+    finally:
+        if previous is None:
+            del os.environ["LEAD_FUNNEL_TARGET"]
+        else:
+            os.environ["LEAD_FUNNEL_TARGET"] = previous
+    connection = spark_cluster_connection()
+    yield ThriftMarts(connection)
+    connection.close()

@@ -196,21 +196,6 @@ class Workspace:
         return {relation: Table(*parts) for relation, parts in dumped.items()}
 
 
-def recreate_postgres_database(name: str) -> None:
-    """Drop and create database `name` on the server of the LEAD_FUNNEL_PG_* variables (the role
-    needs CREATEDB: scripts/postgres_up.sh grants it on the local test server)."""
-    from lead_funnel.loader import postgres_connection
-
-    connection = postgres_connection()
-    try:
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(f'drop database if exists "{name}" with (force)')
-            cursor.execute(f'create database "{name}"')
-    finally:
-        connection.close()
-
-
 # --- reading relations ----------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -26,7 +26,11 @@ from lead_funnel.benchmark import (
     run_benchmark,
     slowest_models,
 )
-from lead_funnel.dbt_runner import build_command, dbt_env, project_dir
+from lead_funnel.dbt_runner import DbtError, build_command, dbt_env, project_dir
+from lead_funnel.engine_benchmark import run_engine_benchmark
+from lead_funnel.loader import postgres_connection, postgres_settings
+
+from conftest import Marts
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +66,7 @@ def test_benchmark_produces_every_figure(tiny_run: BenchmarkResult) -> None:
     assert result.raw_rows["contacts"] >= 300 and all(n > 0 for n in result.day_rows.values())
     for build in (result.fixture, result.full, result.incremental):
         assert build.seconds > 0 and build.peak_rss_mb > 0
-        assert build.peak_rss_mb == max(build.tree_rss_mb, build.maxrss_mb)
+        assert build.peak_rss_mb == max(build.tree_rss_mb, build.hwm_mb)
         assert 0 < len(build.slowest_models) <= SLOWEST and build.models >= len(build.slowest_models)
         times = [seconds for _, seconds in build.slowest_models]
         assert times == sorted(times, reverse=True)
@@ -112,3 +116,53 @@ def test_floor_statement_applies_offsets_rules_and_decay(tmp_path: Path) -> None
     # 51/2 + 40 = 65.5 >= 60; c2 never crosses.
     assert [(r[0], str(r[1])[:19]) for r in rows] == [("c1", "2025-01-31 08:00:00")]
     assert floor_query(database, 60, 30, repeat=1).rows == 1
+
+
+def test_engine_benchmark_builds_in_a_database_of_its_own(
+        tmp_path: Path, postgres_marts: Marts, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`benchmark --engine postgres`: both builds' figures, and they ran in
+    <LEAD_FUNNEL_PG_DATABASE>_bench, refreshed to the next day's as_of, while the fixture build
+    in the main database is left as it was."""
+    fixture_contacts = postgres_marts.execute("select count(*) from analytics.lead_stages").fetchall()
+    result = run_engine_benchmark("postgres", 200, seed=5, work_dir=tmp_path)
+    assert result.engine == "postgres" and result.next_as_of > result.as_of
+    assert all(n > 0 for n in result.day_rows.values())
+    for build in (result.full, result.incremental):
+        assert build.seconds > 0 and build.peak_rss_mb > 0 and build.slowest_models
+    for label in ("engine: postgres", "full build", "one-day refresh", "slowest models, refresh"):
+        assert label in result.report(), label
+    assert postgres_marts.execute("select count(*) from analytics.lead_stages").fetchall() == fixture_contacts
+    monkeypatch.setenv("LEAD_FUNNEL_PG_DATABASE", postgres_settings()["dbname"] + "_bench")
+    connection = postgres_connection()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("select as_of, raw_rows from analytics_intermediate.int_refresh_checkpoint")
+            as_of, raw_rows = cursor.fetchone()
+        assert as_of.strftime("%Y-%m-%dT%H:%M:%SZ") == result.next_as_of
+        total = sum(result.raw_rows.values()) + sum(result.day_rows.values())
+        assert raw_rows == total
+    finally:
+        connection.close()
+
+
+def test_engine_benchmark_names_the_engines_it_has() -> None:
+    with pytest.raises(DbtError, match="no engine benchmark for 'oracle'"):
+        run_engine_benchmark("oracle", 10)
+
+
+@pytest.mark.parametrize(("setting", "expected"), [(None, "2.7 GiB"), ("1GB", "953.6 MiB")])
+def test_duckdb_profile_caps_memory(tmp_path: Path, setting: str | None, expected: str) -> None:
+    """The duckdb output sets memory_limit (3 GB unless LEAD_FUNNEL_DUCKDB_MEMORY_LIMIT says
+    otherwise), so a large build spills instead of taking DuckDB's default 80% of RAM."""
+    env = dbt_env(database=tmp_path / "memory.duckdb")
+    env.pop("LEAD_FUNNEL_DUCKDB_MEMORY_LIMIT", None)
+    env["LEAD_FUNNEL_TARGET"] = "duckdb"
+    if setting is not None:
+        env["LEAD_FUNNEL_DUCKDB_MEMORY_LIMIT"] = setting
+    env["DBT_TARGET_PATH"], env["DBT_LOG_PATH"] = str(tmp_path / "target"), str(tmp_path / "logs")
+    argv = build_command("show", extra_args=[
+        "--inline", "select current_setting('memory_limit') as memory_limit", "--output", "json"])
+    result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False,
+                            cwd=project_dir())
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert f'"memory_limit": "{expected}"' in result.stdout

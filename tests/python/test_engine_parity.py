@@ -32,6 +32,7 @@ import pytest
 from lead_funnel.contract import TABLE_COLUMNS
 from lead_funnel.dbt_runner import build_command
 from lead_funnel.generator import format_utc, generate_to_dir, parse_as_of
+from lead_funnel.loader import recreate_postgres_database
 
 from conftest import SMALL
 from incremental_support import split_by_loaded_at
@@ -46,7 +47,6 @@ from parity_support import (
     Workspace,
     compare,
     contract_types,
-    recreate_postgres_database,
 )
 
 DAY_SECONDS = 86_400

@@ -23,10 +23,12 @@ from conftest import Marts
 AS_OF = datetime(2024, 7, 1)
 
 
-@pytest.fixture(scope="module", params=["duckdb", "postgres", "spark"])
+@pytest.fixture(scope="module", params=["duckdb", "postgres", "spark", "spark_cluster"])
 def marts(request: pytest.FixtureRequest) -> Marts:
-    """Every expectation holds on the three engines: the DuckDB default, PostgreSQL and Spark."""
-    fixture_name = {"duckdb": "marts_duckdb", "postgres": "postgres_marts", "spark": "spark_marts"}
+    """Every expectation holds on the three engines: the DuckDB default, PostgreSQL, Spark in a
+    local session and Spark as a cluster behind a Thrift server (dbt-spark `thrift`)."""
+    fixture_name = {"duckdb": "marts_duckdb", "postgres": "postgres_marts", "spark": "spark_marts",
+                    "spark_cluster": "spark_cluster_marts"}
     connection: Marts = request.getfixturevalue(fixture_name[request.param])
     return connection
 

@@ -318,3 +318,44 @@ def test_a_table_failing_mid_load_rolls_back_the_whole_load(
         "failed (nothing was loaded): line 3 has 11 fields, the header has 10 "
         "(read as comma-separated)")
     assert snapshot(database) == before  # contacts, loaded first, rolled back
+
+
+def test_spark_cluster_loads_and_appends_through_the_thrift_server(
+        tmp_path: Path, spark_cluster: dict[str, str]) -> None:
+    """The cluster loader (PyHive to the Thrift server, which reads the CSV itself) carries the
+    hard values exactly, and an append matches columns by name: the next delivery comes in
+    another column order with a column the EL tool added, earlier rows get null there."""
+    from lead_funnel.loader import spark_cluster_connection
+
+    first = raw_dir(tmp_path, "day1")
+    counts = load_directory(first, None, "raw_loader_check", engine="spark_cluster")
+    assert counts == load_directory(first, tmp_path / "reference.duckdb")  # the same rows as DuckDB
+    day2 = tmp_path / "day2"
+    day2.mkdir()
+    for table in contract.TABLES:
+        (day2 / f"{table}.csv").write_bytes((FIXTURE_DIR / f"{table}.csv").read_bytes())
+    columns = list(reversed(contract.TABLE_COLUMNS["contacts"])) + ["_sync_id"]
+    row = dict(zip(contract.TABLE_COLUMNS["contacts"], TRICKY_CONTACT))
+    with (day2 / "contacts.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerow([row[column] for column in columns[:-1]] + ["sync-1"])
+    appended = load_directory(day2, None, "raw_loader_check", engine="spark_cluster", append=True)
+    assert appended["contacts"] == counts["contacts"] + 1
+    assert appended["opportunities"] == 2 * counts["opportunities"]
+
+    connection = spark_cluster_connection()
+    try:
+        cursor = connection.cursor()
+        names = ", ".join(contract.TABLE_COLUMNS["contacts"])
+        cursor.execute(f"select {names}, _sync_id from raw_loader_check.contacts "
+                       "where contact_id = 'C900'")
+        found = sorted(tuple("" if value is None else value for value in fetched)
+                       for fetched in cursor.fetchall())
+        # The first load's copy has no _sync_id (null); the appended one carries it.
+        assert found == sorted([tuple(TRICKY_CONTACT) + ("",), tuple(TRICKY_CONTACT) + ("sync-1",)])
+        cursor.execute("describe raw_loader_check.contacts")
+        types = {name: kind for name, kind, _ in cursor.fetchall() if name and not name.startswith("#")}
+        assert set(types.values()) == {"string"} and "_sync_id" in types
+    finally:
+        connection.close()

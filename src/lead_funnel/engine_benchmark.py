@@ -1,0 +1,122 @@
+"""The same daily cost on another engine: a full ``dbt build`` and a one-day refresh.
+
+``lead-funnel benchmark --engine postgres|spark|spark_cluster --contacts N`` generates the same
+set as the DuckDB benchmark (:mod:`lead_funnel.benchmark`), loads it into the engine, times a full
+``dbt build`` (seeds, models, data and unit tests), appends the next day as the EL tool would
+(``generate --next-day``, ``load --append``) and times a plain ``dbt build`` with ``as_of`` one
+day on; it prints both with the slowest models of each (``run_results.json``). The floor query
+is DuckDB's and is not repeated here.
+
+Each engine gets a workspace of its own, so that the fixture builds of ``make test`` are left
+alone: PostgreSQL builds in the database ``<LEAD_FUNNEL_PG_DATABASE>_bench`` (dropped and created:
+the role needs CREATEDB), the local Spark session keeps its catalog in the work directory (the
+loads and builds run from there), the Spark cluster is the one the LEAD_FUNNEL_SPARK_* variables
+name (``scripts/spark_cluster.sh up``; its catalog is the Thrift server's, the benchmark's raw
+schema replaces the tables there). Peak memory is the dbt process tree's: it includes the local
+Spark session's JVM but not a PostgreSQL server or the cluster's processes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from lead_funnel.benchmark import BuildFigures, timed_build, work_directory
+from lead_funnel.dbt_runner import DbtError, project_dir
+from lead_funnel.generation.next_day import generate_next_day
+from lead_funnel.generator import GeneratorConfig, generate_to_dir
+from lead_funnel.loader import LoaderError, recreate_postgres_database
+
+OTHER_ENGINES = ("postgres", "spark", "spark_cluster")
+
+
+@dataclass
+class EngineBenchmarkResult:
+    engine: str
+    contacts: int
+    raw_rows: dict[str, int]
+    day_rows: dict[str, int]
+    load_seconds: float
+    append_seconds: float
+    full: BuildFigures
+    incremental: BuildFigures
+    as_of: str
+    next_as_of: str
+
+    def report(self) -> str:
+        rows = ", ".join(f"{table} {count:,}" for table, count in self.raw_rows.items())
+        day = ", ".join(f"{table} {count:,}" for table, count in self.day_rows.items())
+        lines = [
+            f"engine: {self.engine}",
+            f"contacts: {self.contacts:,} (raw rows: {rows})",
+            f"load: {self.load_seconds:.1f} s   next day appended in {self.append_seconds:.1f} s "
+            f"({day})",
+            "dbt build (seeds, models, data tests, unit tests):",
+            f"  full build, as_of {self.as_of}  {self.full.line()}",
+            f"  one-day refresh, as_of {self.next_as_of} {self.incremental.line()}",
+            f"(refresh) / (full): {self.incremental.seconds / self.full.seconds:.2f}",
+        ]
+        for build in (self.full, self.incremental):
+            lines.append(f"slowest models, {build.label} (execution_time, s):")
+            lines += [f"  {seconds:8.2f}  {name}" for name, seconds in build.slowest_models]
+        return "\n".join(lines)
+
+
+def _engine_env(engine: str, work: Path) -> dict[str, str]:
+    """What the loads and builds of ``engine`` run with: its profile output, and on PostgreSQL
+    the benchmark's own database (made afresh)."""
+    env = {"LEAD_FUNNEL_TARGET": engine, "TZ": "UTC", "SPARK_LOCAL_IP": "127.0.0.1",
+           "LEAD_FUNNEL_PROJECT_DIR": str(project_dir())}
+    if engine == "postgres":
+        database = os.environ.get("LEAD_FUNNEL_PG_DATABASE", "lead_funnel") + "_bench"
+        recreate_postgres_database(database)
+        env["LEAD_FUNNEL_PG_DATABASE"] = database
+    return env
+
+
+def _load(engine: str, data_dir: Path, work: Path, env: dict[str, str], append: bool) -> float:
+    """``lead-funnel load`` in a subprocess run from ``work`` (a local Spark session writes its
+    catalog to the current directory); its wall time."""
+    argv = [str(Path(sys.executable).parent / "lead-funnel"), "load", "--engine", engine,
+            "--data", str(data_dir), *(["--append"] if append else [])]
+    started = time.perf_counter()
+    result = subprocess.run(argv, env={**os.environ, **env}, cwd=work, capture_output=True,
+                            text=True, check=False)
+    if result.returncode != 0:
+        raise LoaderError(f"loading {data_dir} into {engine} failed:\n"
+                          + (result.stdout + result.stderr)[-3000:])
+    return time.perf_counter() - started
+
+
+def run_engine_benchmark(engine: str, contacts: int, seed: int = 42,
+                         work_dir: Path | str | None = None) -> EngineBenchmarkResult:
+    """A full build and a one-day refresh of ``contacts`` generated contacts on ``engine``."""
+    if engine not in OTHER_ENGINES:
+        raise DbtError(f"no engine benchmark for {engine!r} (available: duckdb, "
+                       + ", ".join(OTHER_ENGINES) + ")")
+    with work_directory(work_dir, f"lead_funnel_bench_{engine}_") as work:
+        return _run(engine, contacts, seed, work)
+
+
+def _run(engine: str, contacts: int, seed: int, work: Path) -> EngineBenchmarkResult:
+    project = project_dir()
+    env = _engine_env(engine, work)
+    data_dir, day_dir = work / "raw", work / "day1"
+    manifest = generate_to_dir(data_dir, GeneratorConfig(contacts=contacts, seed=seed,
+                                                         dirty_rate=0.02))
+    load_seconds = _load(engine, data_dir, work, env, append=False)
+    as_of = str(manifest["as_of"])
+    full = timed_build("full", None, as_of, work, project, engine, env, cwd=work)
+    day = generate_next_day(data_dir, day_dir)
+    append_seconds = _load(engine, day_dir, work, env, append=True)
+    incremental = timed_build("refresh", None, str(day["as_of"]), work, project, engine, env,
+                              cwd=work)
+    return EngineBenchmarkResult(
+        engine=engine, contacts=contacts, raw_rows=dict(manifest["raw_rows"]),
+        day_rows=dict(day["raw_rows"]), load_seconds=load_seconds,
+        append_seconds=append_seconds, full=full, incremental=incremental, as_of=as_of,
+        next_as_of=str(day["as_of"]))
