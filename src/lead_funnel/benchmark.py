@@ -175,6 +175,8 @@ class BenchmarkResult:
     scores: ScoreComparison | None = None
     dense: DenseComparison | None = None
     notes: list[str] = field(default_factory=list)
+    refreshed_contacts: int = 0  # refresh keys of the incremental build
+    staged_contacts: int = 0
 
     @property
     def full_over_floor(self) -> float:
@@ -197,6 +199,8 @@ class BenchmarkResult:
             f"  T0  fixture (tests/fixtures/raw)      {self.fixture.line()}",
             f"  full build, as_of {self.as_of}  {self.full.line()}",
             f"  incremental, as_of {self.next_as_of} {self.incremental.line()}",
+            f"  contacts the incremental build recomputed (refresh_contact_keys): "
+            f"{self.refreshed_contacts:,} of {self.staged_contacts:,}",
             f"floor (one DuckDB statement, raw text -> MQL moment of {self.floor.rows:,} contacts): "
             f"{self.floor.best_seconds:.2f} s",
             f"(full - T0) / floor:              {self.full_over_floor:8.1f}",
@@ -414,6 +418,16 @@ def dense_comparison(compiled_sql: str, database_name: str, contacts: int = 100,
 # --------------------------------------------------------------------------------------
 # The run
 # --------------------------------------------------------------------------------------
+def refresh_scope(database: Path) -> tuple[int, int]:
+    """How many contacts the last build recomputed (its refresh keys) and how many are staged:
+    what an incremental build's cost follows."""
+    with duckdb.connect(str(database), read_only=True) as connection:
+        row = connection.execute(
+            "select (select count(*) from analytics_staging.refresh_contact_keys), "
+            "(select count(*) from analytics_staging.stg_crm__contacts)").fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
 @contextmanager
 def work_directory(work_dir: Path | str | None, prefix: str) -> Iterator[Path]:
     """Where a benchmark keeps its scratch files: ``work_dir`` (made if missing, kept), or a
@@ -479,10 +493,12 @@ def _run(contacts: int, seed: int, repeat: int, work: Path) -> BenchmarkResult:
     load_directory(day_dir, str(database), "raw", append=True)
     append_seconds = time.perf_counter() - started
     incremental = timed_build("incremental", database, str(day["as_of"]), work, project)
+    refreshed, staged = refresh_scope(database)
 
     return BenchmarkResult(
         contacts=contacts, raw_rows=dict(manifest["raw_rows"]), day_rows=dict(day["raw_rows"]),
         generate_seconds=generate_seconds, load_seconds=load_seconds,
         next_day_seconds=next_day_seconds, append_seconds=append_seconds, fixture=fixture,
         full=full, incremental=incremental, floor=floor, as_of=as_of,
-        next_as_of=str(day["as_of"]), scores=scores, dense=dense, notes=notes)
+        next_as_of=str(day["as_of"]), scores=scores, dense=dense, notes=notes,
+        refreshed_contacts=refreshed, staged_contacts=staged)

@@ -5,6 +5,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any, Iterator, Protocol
@@ -121,7 +122,12 @@ def build_fixture_on(engine: str) -> None:
     """Load the raw fixture into `engine` and build the project there (profile output `engine`);
     the build is stamped like `make dbt-test-<engine>` does, so the next session reuses it."""
     stamps.begin(engine, {"as_of": FIXTURE_AS_OF}, project=PROJECT_DIR)
-    load_directory(FIXTURE_DIR, None, "raw", engine=engine)
+    # In a process of its own: a local Spark session loaded here would keep the Derby metastore
+    # locked for as long as this JVM lives, and dbt could not open it.
+    loaded = subprocess.run([str(Path(sys.executable).parent / "lead-funnel"), "load",
+                             "--engine", engine, "--data", str(FIXTURE_DIR)],
+                            cwd=PROJECT_DIR, capture_output=True, text=True, check=False)
+    assert loaded.returncode == 0, loaded.stdout[-3000:] + loaded.stderr[-3000:]
     previous = os.environ.get("LEAD_FUNNEL_TARGET")
     os.environ["LEAD_FUNNEL_TARGET"] = engine
     try:

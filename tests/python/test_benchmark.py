@@ -71,13 +71,15 @@ def test_benchmark_produces_every_figure(tiny_run: BenchmarkResult) -> None:
         times = [seconds for _, seconds in build.slowest_models]
         assert times == sorted(times, reverse=True)
     assert result.floor.best_seconds > 0 and result.floor.rows > 0
+    # The next day touches some contacts, not all (and never more than are staged).
+    assert 0 < result.refreshed_contacts < result.staged_contacts
     assert result.next_as_of > result.as_of
     assert result.full_over_floor == (
         (result.full.seconds - result.fixture.seconds) / result.floor.best_seconds)
     assert result.incremental_over_full == ((result.incremental.seconds - result.fixture.seconds)
                                             / (result.full.seconds - result.fixture.seconds))
     report = result.report()
-    for label in ("T0", "full build", "incremental", "floor", "(full - T0) / floor",
+    for label in ("T0", "full build", "incremental", "floor", "(full - T0) / floor", "recomputed",
                   "(incremental - T0) / (full - T0)", "slowest models, full"):
         assert label in report, label
 
