@@ -156,4 +156,5 @@ lock: ## regenerate requirements.txt from requirements.in
 	 /tmp/lead_funnel_lock/bin/pip freeze) > requirements.txt
 
 clean: ## remove the venv, builds, sample data and local engine state
+	bash scripts/spark_cluster.sh down
 	rm -rf target logs $(VENV) lead_funnel.duckdb data spark-warehouse metastore_db derby.log spark-cluster

@@ -22,8 +22,6 @@ state=$(cd "$state" && pwd)
 thrift_port=${LEAD_FUNNEL_SPARK_PORT:-10000}
 master_port=${LEAD_FUNNEL_SPARK_MASTER_PORT:-7077}
 python=${LEAD_FUNNEL_PYTHON:-.venv/bin/python}
-export SPARK_HOME
-SPARK_HOME=$("$python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
 export SPARK_LOCAL_IP=127.0.0.1 SPARK_LOG_DIR="$state/logs" SPARK_WORKER_DIR="$state/work"
 mkdir -p "$state/logs" "$state/work" "$state/pids"
 master_url="spark://127.0.0.1:${master_port}"
@@ -71,6 +69,8 @@ PY
 }
 
 up() {
+    export SPARK_HOME
+    SPARK_HOME=$("$python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
     start master "$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.master.Master \
         --host 127.0.0.1 --port "$master_port" --webui-port 0
     wait_for master 60 "I have been elected leader"
