@@ -157,6 +157,20 @@ class ScoreComparison:
         return self.self_join.best_seconds / self.window_pass.best_seconds
 
 
+def row_counts_text(counts: Mapping[str, int]) -> str:
+    """``table n, table n, ...`` of a set's raw row counts, for a report."""
+    return ", ".join(f"{table} {count:,}" for table, count in counts.items())
+
+
+def slowest_models_lines(*builds: BuildFigures) -> list[str]:
+    """The report lines of each build's slowest models."""
+    lines: list[str] = []
+    for build in builds:
+        lines.append(f"slowest models, {build.label} (execution_time, s):")
+        lines += [f"  {seconds:8.2f}  {name}" for name, seconds in build.slowest_models]
+    return lines
+
+
 @dataclass
 class BenchmarkResult:
     contacts: int
@@ -188,8 +202,7 @@ class BenchmarkResult:
                 / (self.full.seconds - self.fixture.seconds))
 
     def report(self) -> str:
-        rows = ", ".join(f"{table} {count:,}" for table, count in self.raw_rows.items())
-        day = ", ".join(f"{table} {count:,}" for table, count in self.day_rows.items())
+        rows, day = row_counts_text(self.raw_rows), row_counts_text(self.day_rows)
         lines = [
             f"contacts: {self.contacts:,} (raw rows: {rows})",
             f"generate: {self.generate_seconds:.1f} s   load: {self.load_seconds:.1f} s   "
@@ -206,9 +219,7 @@ class BenchmarkResult:
             f"(full - T0) / floor:              {self.full_over_floor:8.1f}",
             f"(incremental - T0) / (full - T0): {self.incremental_over_full:8.2f}",
         ]
-        for build in (self.fixture, self.full, self.incremental):
-            lines.append(f"slowest models, {build.label} (execution_time, s):")
-            lines += [f"  {seconds:8.2f}  {name}" for name, seconds in build.slowest_models]
+        lines += slowest_models_lines(self.fixture, self.full, self.incremental)
         if self.scores is not None:
             lines += [
                 f"running engagement score over {self.scores.window_pass.rows:,} moments "

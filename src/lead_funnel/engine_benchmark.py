@@ -25,11 +25,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lead_funnel.benchmark import BuildFigures, timed_build, work_directory
+from lead_funnel.benchmark import (BuildFigures, row_counts_text, slowest_models_lines,
+                                   timed_build, work_directory)
 from lead_funnel.dbt_runner import DbtError, project_dir
 from lead_funnel.generation.next_day import generate_next_day
 from lead_funnel.generator import GeneratorConfig, generate_to_dir
-from lead_funnel.loader import LoaderError, recreate_postgres_database
+from lead_funnel.loader import LoaderError, postgres_settings, recreate_postgres_database
 
 OTHER_ENGINES = ("postgres", "spark", "spark_cluster")
 
@@ -48,8 +49,7 @@ class EngineBenchmarkResult:
     next_as_of: str
 
     def report(self) -> str:
-        rows = ", ".join(f"{table} {count:,}" for table, count in self.raw_rows.items())
-        day = ", ".join(f"{table} {count:,}" for table, count in self.day_rows.items())
+        rows, day = row_counts_text(self.raw_rows), row_counts_text(self.day_rows)
         lines = [
             f"engine: {self.engine}",
             f"contacts: {self.contacts:,} (raw rows: {rows})",
@@ -59,20 +59,18 @@ class EngineBenchmarkResult:
             f"  full build, as_of {self.as_of}  {self.full.line()}",
             f"  one-day refresh, as_of {self.next_as_of} {self.incremental.line()}",
             f"(refresh) / (full): {self.incremental.seconds / self.full.seconds:.2f}",
+            *slowest_models_lines(self.full, self.incremental),
         ]
-        for build in (self.full, self.incremental):
-            lines.append(f"slowest models, {build.label} (execution_time, s):")
-            lines += [f"  {seconds:8.2f}  {name}" for name, seconds in build.slowest_models]
         return "\n".join(lines)
 
 
-def _engine_env(engine: str, work: Path) -> dict[str, str]:
+def _engine_env(engine: str) -> dict[str, str]:
     """What the loads and builds of ``engine`` run with: its profile output, and on PostgreSQL
     the benchmark's own database (made afresh)."""
     env = {"LEAD_FUNNEL_TARGET": engine, "TZ": "UTC", "SPARK_LOCAL_IP": "127.0.0.1",
            "LEAD_FUNNEL_PROJECT_DIR": str(project_dir())}
     if engine == "postgres":
-        database = os.environ.get("LEAD_FUNNEL_PG_DATABASE", "lead_funnel") + "_bench"
+        database = postgres_settings()["dbname"] + "_bench"
         recreate_postgres_database(database)
         env["LEAD_FUNNEL_PG_DATABASE"] = database
     return env
@@ -104,7 +102,7 @@ def run_engine_benchmark(engine: str, contacts: int, seed: int = 42,
 
 def _run(engine: str, contacts: int, seed: int, work: Path) -> EngineBenchmarkResult:
     project = project_dir()
-    env = _engine_env(engine, work)
+    env = _engine_env(engine)
     data_dir, day_dir = work / "raw", work / "day1"
     manifest = generate_to_dir(data_dir, GeneratorConfig(contacts=contacts, seed=seed,
                                                          dirty_rate=0.02))

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterator, Protocol
+from typing import Any, Iterator, Protocol, Sequence
 
 import duckdb
 import pytest
@@ -118,25 +118,24 @@ def marts(marts_duckdb: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return marts_duckdb
 
 
-def build_fixture_on(engine: str) -> None:
-    """Load the raw fixture into `engine` and build the project there (profile output `engine`);
-    the build is stamped like `make dbt-test-<engine>` does, so the next session reuses it."""
-    stamps.begin(engine, {"as_of": FIXTURE_AS_OF}, project=PROJECT_DIR)
-    # In a process of its own: a local Spark session loaded here would keep the Derby metastore
-    # locked for as long as this JVM lives, and dbt could not open it.
+def load_and_build_fixture(engine: str, extra_args: Sequence[str] = ()) -> None:
+    """Load the raw fixture into `engine` and `dbt build` the project there (profile output
+    `engine`). The load runs in a process of its own: a local Spark session loaded here would
+    keep the Derby metastore locked for as long as this JVM lives, and dbt could not open it."""
     loaded = subprocess.run([str(Path(sys.executable).parent / "lead-funnel"), "load",
                              "--engine", engine, "--data", str(FIXTURE_DIR)],
                             cwd=PROJECT_DIR, capture_output=True, text=True, check=False)
     assert loaded.returncode == 0, loaded.stdout[-3000:] + loaded.stderr[-3000:]
-    previous = os.environ.get("LEAD_FUNNEL_TARGET")
-    os.environ["LEAD_FUNNEL_TARGET"] = engine
-    try:
-        run_dbt("build", as_of=FIXTURE_AS_OF)
-    finally:
-        if previous is None:
-            del os.environ["LEAD_FUNNEL_TARGET"]
-        else:
-            os.environ["LEAD_FUNNEL_TARGET"] = previous
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LEAD_FUNNEL_TARGET", engine)
+        run_dbt("build", as_of=FIXTURE_AS_OF, extra_args=extra_args)
+
+
+def build_fixture_on(engine: str) -> None:
+    """The fixture built on `engine` (load_and_build_fixture), stamped like
+    `make dbt-test-<engine>` does, so the next session reuses it."""
+    stamps.begin(engine, {"as_of": FIXTURE_AS_OF}, project=PROJECT_DIR)
+    load_and_build_fixture(engine)
     stamps.commit(engine, project=PROJECT_DIR)
 
 
@@ -182,10 +181,12 @@ def postgres_marts(request: pytest.FixtureRequest) -> Iterator[Marts]:
     connection.close()
 
 
-class SparkCursor:
-    def __init__(self, frame: Any) -> None:
-        self.description = [(name,) for name in frame.columns]
-        self._rows = [tuple(row) for row in frame.collect()]
+class FetchedCursor:
+    """Rows already fetched, with their column description (name first)."""
+
+    def __init__(self, description: Any, fetched: list[Any]) -> None:
+        self.description = description
+        self._rows = fetched
 
     def fetchall(self) -> list[Any]:
         return self._rows
@@ -196,7 +197,9 @@ class SparkMarts:
         self.session = session
 
     def execute(self, sql: str, /) -> Cursor:
-        return SparkCursor(self.session.sql(sql))
+        frame = self.session.sql(sql)
+        return FetchedCursor([(name,) for name in frame.columns],
+                             [tuple(row) for row in frame.collect()])
 
 
 @pytest.fixture(scope="session")
@@ -234,22 +237,19 @@ def spark_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
     settings = {"LEAD_FUNNEL_SPARK_CLUSTER_DIR": str(state),
                 "LEAD_FUNNEL_SPARK_PORT": str(free_port()),
                 "LEAD_FUNNEL_SPARK_MASTER_PORT": str(free_port())}
-    previous = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
     script = PROJECT_DIR / "scripts" / "spark_cluster.sh"
-    try:
-        started = subprocess.run(["bash", str(script), "up"], capture_output=True, text=True,
-                                 check=False)
-        if started.returncode != 0:
-            pytest.fail("the Spark cluster did not start:\n" + started.stdout + started.stderr)
-        yield settings
-    finally:
-        subprocess.run(["bash", str(script), "down"], capture_output=True, check=False)
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in settings.items():
+            patch.setenv(name, value)
+        try:
+            started = subprocess.run(["bash", str(script), "up"], capture_output=True, text=True,
+                                     check=False)
+            if started.returncode != 0:
+                pytest.fail("the Spark cluster did not start:\n" + started.stdout
+                            + started.stderr)
+            yield settings
+        finally:
+            subprocess.run(["bash", str(script), "down"], capture_output=True, check=False)
 
 
 class ThriftMarts:
@@ -270,31 +270,13 @@ class ThriftMarts:
         return FetchedCursor(cursor.description, fetched)
 
 
-class FetchedCursor:
-    def __init__(self, description: Any, fetched: list[Any]) -> None:
-        self.description = description
-        self._rows = fetched
-
-    def fetchall(self) -> list[Any]:
-        return self._rows
-
-
 @pytest.fixture(scope="session")
 def spark_cluster_marts(spark_cluster: dict[str, str]) -> Iterator[Marts]:
     """The fixture built on the Spark cluster through dbt-spark's `thrift` method (profile
     output `spark_cluster`), loaded through the same Thrift server: every worked example runs
     there too. Built in this session: the cluster lives only as long as the tests."""
-    load_directory(FIXTURE_DIR, None, "raw", engine="spark_cluster")
-    previous = os.environ.get("LEAD_FUNNEL_TARGET")
-    os.environ["LEAD_FUNNEL_TARGET"] = "spark_cluster"
-    try:
-        run_dbt("build", as_of=FIXTURE_AS_OF,
-                extra_args=["--target-path", str(PROJECT_DIR / "target" / "spark_cluster")])
-    finally:
-        if previous is None:
-            del os.environ["LEAD_FUNNEL_TARGET"]
-        else:
-            os.environ["LEAD_FUNNEL_TARGET"] = previous
+    load_and_build_fixture("spark_cluster",
+                           ["--target-path", str(PROJECT_DIR / "target" / "spark_cluster")])
     connection = spark_cluster_connection()
     yield ThriftMarts(connection)
     connection.close()
