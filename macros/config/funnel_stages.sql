@@ -1,11 +1,11 @@
-{#- The funnel's stages in waterfall order (SPEC §1), then the side states. The one list every
+{#- The funnel's stages in waterfall order (docs/funnel_rules.md §1), then the side states. The one list every
     model and test reads: the order breaks ties between stage entries at the same instant (a
     side-path entry sorts after them all). -#}
 {% macro funnel_stages() -%}
     {{ return(['lead', 'mql', 'sal', 'sql', 'opportunity', 'customer', 'recycled', 'disqualified']) }}
 {%- endmacro %}
 
-{#- The side path recorded beside the waterfall (SPEC §1): a PQL hands the lead to sales as an
+{#- The side path recorded beside the waterfall (docs/funnel_rules.md §1): a PQL hands the lead to sales as an
     MQL; its entries are counted by funnel_volume_daily but are no stage of lead_stages or
     lead_stage_transitions. -#}
 {% macro side_path_stages() -%}

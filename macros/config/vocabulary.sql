@@ -1,4 +1,4 @@
-{#- The fixed vocabularies of SPEC.md. -#}
+{#- The fixed vocabularies of docs/funnel_rules.md. -#}
 
 {% macro known_event_types() -%}
     {{ return([
@@ -12,14 +12,14 @@
     {{ return(['sales_accepted', 'sales_rejected', 'qualification', 'disqualified', 'call', 'meeting', 'email']) }}
 {%- endmacro %}
 
-{#- Contact attributes a fit rule may read (SPEC §4). The seed test fit_rule_attribute_is_known
+{#- Contact attributes a fit rule may read (docs/funnel_rules.md §4). The seed test fit_rule_attribute_is_known
     accepts only these; the fit model should read its attribute list from here too. -#}
 {% macro known_fit_attributes() -%}
     {{ return(['job_title', 'industry', 'country_code', 'lead_source', 'employee_count', 'email_domain',
         'email_domain_type']) }}
 {%- endmacro %}
 
-{#- Operators of a fit rule (SPEC §4): equals, in ('|'-separated), contains (substring), between
+{#- Operators of a fit rule (docs/funnel_rules.md §4): equals, in ('|'-separated), contains (substring), between
     ('lo|hi', inclusive, numeric), is_null. The seed test fit_rule_operator_is_known accepts only
     these; fit_rule_matches should implement exactly these. -#}
 {% macro known_fit_operators() -%}

@@ -1,4 +1,4 @@
-{#- Recycle cycles (SPEC §4), the one home of the rule: every sales_rejected activity closes a
+{#- Recycle cycles (docs/funnel_rules.md §4), the one home of the rule: every sales_rejected activity closes a
     cycle and starts the next; a row at time t belongs to cycle
     1 + (number of sales_rejected with occurred_at < t).
     Returns a select of (key_column, cycle_number) for every row of `rows_relation`

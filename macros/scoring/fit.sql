@@ -1,4 +1,4 @@
-{#- Fit rules (SPEC §4), in three parts so that the costly text work runs once per rule and once
+{#- Fit rules (docs/funnel_rules.md §4), in three parts so that the costly text work runs once per rule and once
     per contact attribute, not once per (rule, attribute) pair:
     fit_rule_columns: a rule's operator and value, prepared (in the rules' CTE);
     fit_attribute_columns: an attribute value, prepared (in the attributes' CTE);

@@ -1,4 +1,4 @@
-{#- Is a scored moment an MQL moment? (SPEC §4) The score crosses var mql_threshold, or a
+{#- Is a scored moment an MQL moment? (docs/funnel_rules.md §4) The score crosses var mql_threshold, or a
     hand-raiser event at that moment qualifies with fit_score >= var hand_raiser_min_fit. The
     "no disqualification at or before t" and "earliest per cycle" parts are applied by the model. -#}
 {% macro is_over_mql_threshold(total_score) -%}
@@ -9,7 +9,7 @@
     ({{ has_hand_raiser }} and {{ fit_score }} >= {{ var('hand_raiser_min_fit') }})
 {%- endmacro %}
 
-{#- Does the product score make a PQL at this moment? (SPEC §4) product_score >= var
+{#- Does the product score make a PQL at this moment? (docs/funnel_rules.md §4) product_score >= var
     pql_threshold (within score_tolerance()) and fit_score >= var pql_min_fit; never when
     pql_threshold is null (no product path). -#}
 {% macro is_over_pql_threshold(product_score, fit_score) -%}

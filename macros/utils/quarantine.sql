@@ -1,4 +1,4 @@
-{#- The first quarantine reason that applies, in the order given (SPEC §3 order), else null.
+{#- The first quarantine reason that applies, in the order given (docs/funnel_rules.md §3 order), else null.
     checks: list of (reason, boolean SQL condition) pairs; a condition of none is skipped. -#}
 {% macro first_quarantine_reason(checks) -%}
     case
@@ -10,7 +10,7 @@
 
 
 {#- The body of a base model: every parsed raw row of the refreshed contacts with its first
-    quarantine reason in SPEC §3 order: the row's own early reasons (missing_key,
+    quarantine reason in docs/funnel_rules.md §3 order: the row's own early reasons (missing_key,
     missing_timestamp, unparseable_timestamp), then after_as_of (`timestamp_column` later than
     as_of), then orphan_contact_id (when `checks_orphans`: the contact is not staged), then the
     row's own late reasons (unknown_activity_type, won_not_closed, negative_amount). -#}
@@ -64,7 +64,7 @@ select * from final
 
 {#- The end of a parsed model, after its `typed` CTE (every raw row typed, with loaded_at):
     the rows of the load window, their refresh key and the row's own quarantine reasons, the
-    first that applies of `early_checks` (before after_as_of in SPEC §3 order) and of
+    first that applies of `early_checks` (before after_as_of in docs/funnel_rules.md §3 order) and of
     `late_checks` (after orphan_contact_id); `extra_columns` are more (sql, name) pairs. -#}
 {% macro parsed_row_checks(early_checks, late_checks=[], extra_columns=[]) -%}
 windowed as (

@@ -1,4 +1,4 @@
-{#- Stage entries per UTC day, stage and lead source, of the contacts in lead_stages (SPEC §6):
+{#- Stage entries per UTC day, stage and lead source, of the contacts in lead_stages (docs/funnel_rules.md §6):
     the waterfall entries of int_stage_entries_unioned (lead by created_at, mql / sal / sql per
     handoff, so re-MQLs count again, opportunity per deal, customer per won deal, pql per cycle's
     PQL moment); only days with entries exist. -#}

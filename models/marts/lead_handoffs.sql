@@ -1,4 +1,4 @@
-{#- One row per cycle that reached MQL, of the contacts in lead_stages (SPEC §6). -#}
+{#- One row per cycle that reached MQL, of the contacts in lead_stages (docs/funnel_rules.md §6). -#}
 with
 
 handoffs as (

@@ -1,5 +1,5 @@
 {#- One row per contact not deleted: its attributes, scores, stage timestamps, current stage,
-    handoff summary and owner (SPEC §6). The only place "not deleted" is decided: the other
+    handoff summary and owner (docs/funnel_rules.md §6). The only place "not deleted" is decided: the other
     marts keep the contacts of this one. -#}
 with
 

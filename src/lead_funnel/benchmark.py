@@ -17,7 +17,7 @@ Figures, never pass/fail, all from one generated set in one run:
    benchmark's own, ``DBT_TARGET_PATH``, so that concurrent dbt runs never overwrite it);
 7. in one DuckDB process, the engagement score at every matched-event instant computed two ways:
    the project's ordered window pass (the compiled SQL of ``int_engagement_moments_scored``)
-   and a reference self-join of every moment with every earlier moment of its cycle (SPEC §4's
+   and a reference self-join of every moment with every earlier moment of its cycle (docs/funnel_rules.md §4's
    formula taken literally), on the built tables and on synthetic heavy users.
 
 Wall times are of the whole dbt process. Peak memory is the larger of the resident set of the
@@ -52,7 +52,7 @@ COMPILED_MOMENTS = Path("target/compiled/lead_funnel/models/intermediate/scoring
 FIXTURE_AS_OF = "2024-07-01T00:00:00Z"
 SLOWEST = 8
 
-# The reference: SPEC §4 literally, every moment against every earlier moment of its cycle
+# The reference: docs/funnel_rules.md §4 literally, every moment against every earlier moment of its cycle
 # (engagement points only: product-usage rules feed the separate product score).
 REFERENCE_SQL = """
 with moments as (
@@ -225,7 +225,7 @@ class BenchmarkResult:
                 f"running engagement score over {self.scores.window_pass.rows:,} moments "
                 "(best of runs, one process):",
                 f"  ordered window pass (project):  {self.scores.window_pass.best_seconds * 1000:8.1f} ms",
-                f"  self-join reference (SPEC §4):  {self.scores.self_join.best_seconds * 1000:8.1f} ms",
+                f"  self-join reference (docs/funnel_rules.md §4):  {self.scores.self_join.best_seconds * 1000:8.1f} ms",
                 f"  ratio self-join / window pass:  {self.scores.ratio:8.2f}x   "
                 f"(max |difference| {self.scores.max_abs_difference:.2e})",
             ]
@@ -234,7 +234,7 @@ class BenchmarkResult:
                 f"dense contacts ({self.dense.contacts} contacts x {self.dense.moments_per_contact:,} "
                 "moments in one cycle, the heavy product users):",
                 f"  ordered window pass (project):  {self.dense.window_pass.best_seconds * 1000:8.1f} ms",
-                f"  self-join reference (SPEC §4):  {self.dense.self_join.best_seconds * 1000:8.1f} ms",
+                f"  self-join reference (docs/funnel_rules.md §4):  {self.dense.self_join.best_seconds * 1000:8.1f} ms",
                 f"  ratio self-join / window pass:  "
                 f"{self.dense.self_join.best_seconds / self.dense.window_pass.best_seconds:8.2f}x   "
                 f"(max |difference| {self.dense.max_abs_difference:.2e})",

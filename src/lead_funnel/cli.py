@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     load = sub.add_parser(
         "load", help="load the raw CSVs into DuckDB, PostgreSQL or Spark (replaces the tables "
         "unless --append)",
-        description="Load DIR/<table>.csv of the four raw tables (SPEC §2) into DuckDB, "
+        description="Load DIR/<table>.csv of the four raw tables (docs/funnel_rules.md §2) into DuckDB, "
         "PostgreSQL or Spark, every column as text. It REPLACES the tables unless --append is "
         "given. Every file is checked before any table is touched: UTF-8 (a byte-order mark is "
         "fine), comma, semicolon, tab or pipe separated, the contract's columns in the header; "

@@ -1,4 +1,4 @@
-"""The raw source contract (SPEC §2) and the funnel vocabularies (SPEC §1-§3), in one place.
+"""The raw source contract (docs/funnel_rules.md §2) and the funnel vocabularies (docs/funnel_rules.md §1-§3), in one place.
 
 The generator writes these columns and values, the loader checks CSV headers against the
 columns, and the validator checks the marts against the stages. Nothing else defines them: the
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Final
 
-# SPEC §2: the four raw tables and their columns, in the order the generator writes them.
+# docs/funnel_rules.md §2: the four raw tables and their columns, in the order the generator writes them.
 TABLE_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "contacts": (
         "contact_id", "email", "job_title", "company_name", "industry", "country_code",
@@ -37,13 +37,13 @@ TABLE_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
 }
 TABLES: Final[tuple[str, ...]] = tuple(TABLE_COLUMNS)
 
-# SPEC §2: acquisition channels of contacts.lead_source.
+# docs/funnel_rules.md §2: acquisition channels of contacts.lead_source.
 LEAD_SOURCES: Final[tuple[str, ...]] = (
     "organic_search", "paid_search", "social", "email", "referral", "direct", "events",
     "partner", "other",
 )
 
-# SPEC §2: the event types the spec names (anything else is an unknown type, counted in
+# docs/funnel_rules.md §2: the event types the spec names (anything else is an unknown type, counted in
 # dq_unknown_event_types but never quarantined).
 KNOWN_EVENT_TYPES: Final[tuple[str, ...]] = (
     "email_open", "email_click", "page_view", "content_download", "webinar_registration",
@@ -51,32 +51,32 @@ KNOWN_EVENT_TYPES: Final[tuple[str, ...]] = (
     "product_key_action", "newsletter_subscribe", "social_follow", "unsubscribe", "email_bounce",
 )
 
-# SPEC §2: sales activity types (anything else is quarantined as unknown_activity_type).
+# docs/funnel_rules.md §2: sales activity types (anything else is quarantined as unknown_activity_type).
 ACTIVITY_TYPES: Final[tuple[str, ...]] = (
     "sales_accepted", "sales_rejected", "qualification", "disqualified", "call", "meeting",
     "email",
 )
 
-# SPEC §2: rejection reasons of sales_rejected / disqualified activities.
+# docs/funnel_rules.md §2: rejection reasons of sales_rejected / disqualified activities.
 REJECTION_REASONS: Final[tuple[str, ...]] = (
     "bad_fit", "no_budget", "no_authority", "not_reachable", "bad_timing", "duplicate",
     "competitor", "other",
 )
 
-# SPEC §1 / §5: the stages a contact can be in (lead_stages.current_stage), in funnel order:
+# docs/funnel_rules.md §1 / §5: the stages a contact can be in (lead_stages.current_stage), in funnel order:
 # the waterfall first, then the two exits.
 FUNNEL_STAGES: Final[tuple[str, ...]] = (
     "lead", "mql", "sal", "sql", "opportunity", "customer", "recycled", "disqualified",
 )
 
-# SPEC §6: the stages whose entries funnel_volume_daily counts, in funnel order: the waterfall
+# docs/funnel_rules.md §6: the stages whose entries funnel_volume_daily counts, in funnel order: the waterfall
 # with the side path ``pql`` (product-qualified leads, recorded beside the MQL they hand to
 # sales; never a current_stage) after ``mql``. Recycles and disqualifications are not counted.
 VOLUME_STAGES: Final[tuple[str, ...]] = (
     "lead", "mql", "pql", "sal", "sql", "opportunity", "customer",
 )
 
-# SPEC §3: quarantine reasons in the order they apply, and those that can apply to each table.
+# docs/funnel_rules.md §3: quarantine reasons in the order they apply, and those that can apply to each table.
 QUARANTINE_REASONS: Final[tuple[str, ...]] = (
     "missing_key", "missing_timestamp", "unparseable_timestamp", "after_as_of",
     "orphan_contact_id", "unknown_activity_type", "won_not_closed", "negative_amount",

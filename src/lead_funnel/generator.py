@@ -1,4 +1,4 @@
-"""Synthetic raw CRM / marketing-automation data in the SPEC §2 source contract.
+"""Synthetic raw CRM / marketing-automation data in the docs/funnel_rules.md §2 source contract.
 
 Everything is vectorised with numpy (one pass per table and per kind of row, never one per
 row) and rendered to text with pyarrow compute kernels. The stages (contacts, events, sales
@@ -18,7 +18,7 @@ the manifest) -- a different but equally deterministic stream.
 The generator is deterministic: same seed and arguments -> byte-identical files (the writer
 never depends on the wall clock, hash randomisation or set iteration order).
 
-Dirty rows are built so that each fails exactly one SPEC §3 check (the reason it is expected
+Dirty rows are built so that each fails exactly one docs/funnel_rules.md §3 check (the reason it is expected
 to be quarantined with), and so that they never change what else gets staged. The counts
 written to ``manifest.json`` are derived from the construction and are exactly true of the
 files.

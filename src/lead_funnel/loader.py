@@ -1,4 +1,4 @@
-"""Load the raw CSVs into a warehouse, one all-text table per source (SPEC §2).
+"""Load the raw CSVs into a warehouse, one all-text table per source (docs/funnel_rules.md §2).
 
 Each engine (DuckDB, PostgreSQL, a local Spark session, a Spark cluster behind a Thrift server)
 is a small class implementing the :class:`Loader`
@@ -37,7 +37,7 @@ def default_database() -> str:
 
 def source_files(data_dir: Path | str, tables: tuple[str, ...] = TABLES) -> dict[str, CsvFile]:
     """The CSV of every table, checked up front so that nothing is loaded half-way: each file
-    must exist, decode, and its header must hold every column of the SPEC §2 contract (extra
+    must exist, decode, and its header must hold every column of the docs/funnel_rules.md §2 contract (extra
     columns an EL tool adds are kept)."""
     directory = Path(data_dir)
     files = {name: directory / f"{name}.csv" for name in tables}

@@ -1,4 +1,4 @@
-{#- Funnel invariants of SPEC §6 as reusable generic tests. Each returns the offending rows. -#}
+{#- Funnel invariants of docs/funnel_rules.md §6 as reusable generic tests. Each returns the offending rows. -#}
 
 {#- Every column is >= the next one on every row (e.g. leads >= mqls >= sals ...). -#}
 {% test non_increasing_columns(model, column_names) %}

@@ -1,4 +1,4 @@
-{#- funnel_volume_daily counts the same entries as the other marts (SPEC §6): lead entries =
+{#- funnel_volume_daily counts the same entries as the other marts (docs/funnel_rules.md §6): lead entries =
     contacts of lead_stages; mql = handoffs; sal = accepted handoffs; sql = handoffs with an
     sql_at. Returns the stages whose totals disagree. -#}
 with

@@ -52,11 +52,11 @@ REL_TOL = 1e-9
 ABS_TOL = 1e-12
 SHOWN_ROWS = 5
 
-# SPEC §6 types ("ids and text as strings, timestamps as UTC timestamp (no time zone), scores and
+# docs/funnel_rules.md §6 types ("ids and text as strings, timestamps as UTC timestamp (no time zone), scores and
 # rates and hours as double, counts as bigint, flags as boolean", cohort months and days as
 # date), and the name each engine reports for them. Anything else (integer, numeric, a
 # timestamp with time zone, Spark's timestamp_ntz) is reported under its own name and fails.
-SPEC_TYPES = ("string", "timestamp", "double", "bigint", "boolean", "date")
+CONTRACT_TYPES = ("string", "timestamp", "double", "bigint", "boolean", "date")
 ENGINE_TYPE_NAMES: Mapping[str, Mapping[str, str]] = {
     "duckdb": {"VARCHAR": "string", "TIMESTAMP": "timestamp", "DOUBLE": "double",
                "BIGINT": "bigint", "BOOLEAN": "boolean", "DATE": "date"},
@@ -75,12 +75,12 @@ CONTRACT_TYPE_NAMES: Mapping[str, str] = {
 
 
 def spec_type(engine: str, reported: str) -> str:
-    """The SPEC §6 type an engine's column type stands for, or the reported name itself."""
+    """The docs/funnel_rules.md §6 type an engine's column type stands for, or the reported name itself."""
     return ENGINE_TYPE_NAMES[engine].get(reported, reported)
 
 
 def contract_types() -> dict[str, dict[str, str]]:
-    """relation -> column -> SPEC type, from the contracts in models/marts/**/_*.yml."""
+    """relation -> column -> contract type, from the contracts in models/marts/**/_*.yml."""
     yaml: Any = importlib.import_module("yaml")  # PyYAML, a dbt dependency (no type stubs)
     found: dict[str, dict[str, str]] = {}
     for path in sorted((PROJECT_DIR / "models" / "marts").rglob("*.yml")):
@@ -310,12 +310,12 @@ def compare(relation: str, reference: Table, engine: str, other: Table,
             expected_types: Mapping[str, str], reference_engine: str = REFERENCE_ENGINE
             ) -> Comparison:
     """Compare `other` (read from `engine`) with `reference` on the relation's key: the same
-    columns in the same order, each of its SPEC type on both engines, the same keys, and on
+    columns in the same order, each of its contract type on both engines, the same keys, and on
     every key the same values (see same_value). Problems name the first differing rows."""
     problems: list[str] = []
     for label, table, name in ((reference_engine, reference, reference_engine),
                                (engine, other, engine)):
-        wrong = [f"{column} is {reported} ({spec_type(name, reported)}), SPEC type "
+        wrong = [f"{column} is {reported} ({spec_type(name, reported)}), contract type "
                  f"{expected_types.get(column, '?')}"
                  for column, reported in table.columns
                  if spec_type(name, reported) != expected_types.get(column)]

@@ -2,7 +2,7 @@
 statement computes what it claims, and its two computations of the running engagement score
 agree.
 
-The project's ordered window pass (compiled int_engagement_moments_scored) must equal SPEC §4's
+The project's ordered window pass (compiled int_engagement_moments_scored) must equal docs/funnel_rules.md §4's
 formula taken literally (the self-join reference) on synthetic heavy users, whose cycles hold
 hundreds of moments, an hour apart.
 """

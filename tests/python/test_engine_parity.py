@@ -9,7 +9,7 @@ ones) and day 1's append (rows loaded in the following 24 hours)
 rebuilt as tables on Spark) `dbt build` at day 1's as_of. After each build every mart and the
 quarantine must be the same on PostgreSQL and on Spark as on DuckDB: the same keys, on every
 key the same values (text, counts, flags and dates exact, timestamps to the microsecond, doubles
-within 1e-9 relative), and every column of the SPEC §6 type its mart contract declares (string,
+within 1e-9 relative), and every column of the docs/funnel_rules.md §6 type its mart contract declares (string,
 timestamp, double, bigint, boolean, date, under each engine's name for it). A difference prints
 the first differing rows.
 
@@ -41,7 +41,7 @@ from parity_support import (
     PROJECT_DIR,
     REFERENCE_ENGINE,
     RELATION_KEYS,
-    SPEC_TYPES,
+    CONTRACT_TYPES,
     Comparison,
     Table,
     Workspace,
@@ -149,14 +149,14 @@ def test_relation_is_the_same_on_every_engine(parity: Parity, step: str, engine:
 
 
 def test_the_comparison_is_not_vacuous(parity: Parity) -> None:
-    """Every compared relation has rows, the contracts declare only SPEC types, the sample is
+    """Every compared relation has rows, the contracts declare only contract types, the sample is
     dirty (several quarantine reasons) and day 1 changes the marts, so equal engines mean
     something."""
     if any((REFERENCE_ENGINE, step) not in parity.tables for step in STEPS):
         pytest.fail("\n".join(parity.failures(REFERENCE_ENGINE)))
     declared = contract_types()
     for relation in RELATION_KEYS:
-        assert set(declared[relation].values()) <= set(SPEC_TYPES), (relation, declared[relation])
+        assert set(declared[relation].values()) <= set(CONTRACT_TYPES), (relation, declared[relation])
         for step in STEPS:
             assert parity.tables[(REFERENCE_ENGINE, step)][relation].rows, (step, relation)
     # Day 1 really appended new contacts and events (deals need not move in one day).
@@ -210,10 +210,10 @@ def test_compare_finds_each_kind_of_difference(changed: list[tuple[Any, ...]],
 @pytest.mark.parametrize(("engine", "types", "expected"), [
     # A float4 score on PostgreSQL (`real`) is not a double.
     ("postgres", ("text", "timestamp without time zone", "real", "bigint"),
-     "lead_handoffs on postgres: column types: score_at_mql is real (real), SPEC type double"),
+     "lead_handoffs on postgres: column types: score_at_mql is real (real), contract type double"),
     # Spark's timestamp_ntz is not its `timestamp`.
     ("spark", ("string", "timestamp_ntz", "double", "bigint"),
-     "lead_handoffs on spark: column types: mql_at is timestamp_ntz (timestamp_ntz), SPEC type "
+     "lead_handoffs on spark: column types: mql_at is timestamp_ntz (timestamp_ntz), contract type "
      "timestamp"),
 ])
 def test_compare_checks_the_spec_types_of_each_engine(engine: str, types: tuple[str, ...],

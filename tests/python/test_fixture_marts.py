@@ -1,6 +1,6 @@
 """Worked examples: the marts built on tests/fixtures/raw at as_of 2024-07-01T00:00:00Z.
 
-Every expected value below was worked out by hand from SPEC.md with the default vars
+Every expected value below was worked out by hand from docs/funnel_rules.md with the default vars
 (mql_threshold 100, hand_raiser_min_fit 0, half-life 30 days, SLA 24 h, sql_min_bant 3) and the
 default seeds. The fixture's contacts all have the "analyst" profile unless noted:
 job_title 'Marketing Analyst' (no title rule), industry retail, country ES, 100 employees,
@@ -34,7 +34,7 @@ def marts(request: pytest.FixtureRequest) -> Marts:
 
 
 def decayed(points: float, occurred_at: datetime, half_life_days: float = 30.0) -> float:
-    """SPEC §4: a point earned at e counts 0.5 ** ((t - e) / H) at t."""
+    """docs/funnel_rules.md §4: a point earned at e counts 0.5 ** ((t - e) / H) at t."""
     age_days = (AS_OF - occurred_at).total_seconds() / 86400
     return points * 0.5 ** (age_days / half_life_days)
 

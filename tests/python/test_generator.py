@@ -1,7 +1,7 @@
 """The generator: contract, determinism, and a manifest that is exactly true of the files.
 
 The manifest is re-derived here independently, from the CSVs, with a small pandas
-implementation of the SPEC §3 row checks and version folding."""
+implementation of the docs/funnel_rules.md §3 row checks and version folding."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def read(directory: Path, table: str) -> pd.DataFrame:
 
 
 def _parse_iso(text: str) -> datetime | None:
-    """SPEC §2 reading, independent of the code under test and of the pandas version: ISO-8601
+    """docs/funnel_rules.md §2 reading, independent of the code under test and of the pandas version: ISO-8601
     text, an offset converted to UTC, none taken as UTC; anything else is unparseable."""
     try:
         parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
@@ -59,7 +59,7 @@ def boolean(values: pd.Series) -> pd.Series:
 
 def checks(df: pd.DataFrame, table: str, as_of: pd.Timestamp,
            staged_contacts: set[str] | None) -> pd.DataFrame:
-    """Every SPEC §3 check as an independent flag column, in SPEC order."""
+    """Every docs/funnel_rules.md §3 check as an independent flag column, in docs/funnel_rules.md order."""
     flags = pd.DataFrame(index=df.index)
     key = df[KEYS[table]].str.strip()
     req_text = df[REQUIRED_TS[table]].str.strip()

@@ -85,7 +85,7 @@ def test_every_quarantine_reason_has_the_generated_count(
         if count > 0
     }
     assert found == expected
-    # Every reason of SPEC §3 occurs at 10% dirt.
+    # Every reason of docs/funnel_rules.md §3 occurs at 10% dirt.
     assert {reason for _, reason in found} == {
         "missing_key", "missing_timestamp", "unparseable_timestamp", "after_as_of",
         "orphan_contact_id", "unknown_activity_type", "won_not_closed", "negative_amount"}
@@ -164,7 +164,7 @@ def test_a_later_as_of_never_changes_the_past(
     build(early_db, early_as_of)
 
     with duckdb.connect(str(early_db), read_only=True) as connection:
-        # A contact version updated after the early as_of is still "current" under SPEC §3 (only
+        # A contact version updated after the early as_of is still "current" under docs/funnel_rules.md §3 (only
         # created_at is a required timestamp), so its attributes - and fit - may change; those
         # contacts are left out of the comparison.
         stable = {cid for (cid,) in connection.execute(

@@ -1,4 +1,4 @@
-{#- Recycle cycles per staged contact (SPEC §4): the last (current) cycle is
+{#- Recycle cycles per staged contact (docs/funnel_rules.md §4): the last (current) cycle is
     1 + the number of its sales_rejected activities; the latest rejection is when it began. -#}
 with
 

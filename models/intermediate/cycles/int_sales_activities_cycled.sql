@@ -1,5 +1,5 @@
-{#- Sales activities with the recycle cycle they belong to (SPEC §4 cycles) and the one
-    definition of an SQL-making qualification (enough confirmed BANT fields, SPEC §5). -#}
+{#- Sales activities with the recycle cycle they belong to (docs/funnel_rules.md §4 cycles) and the one
+    definition of an SQL-making qualification (enough confirmed BANT fields, docs/funnel_rules.md §5). -#}
 with
 
 activities as (

@@ -1,4 +1,4 @@
-{#- The current stage of every staged contact and when it was entered (SPEC §5 rules 1-6). Each
+{#- The current stage of every staged contact and when it was entered (docs/funnel_rules.md §5 rules 1-6). Each
     rule's entry time is computed on its own (null when the rule does not apply); the first rule
     in `stage_priority` that applies gives the stage and its entry time:
     1 customer (customer_at); 2 disqualified (earliest disqualified activity); 3 opportunity

@@ -1,4 +1,4 @@
-{#- Contact-level stage timestamps (SPEC §5): the actual first time each stage was reached, and
+{#- Contact-level stage timestamps (docs/funnel_rules.md §5): the actual first time each stage was reached, and
     the waterfall timestamps inferred from them, each the earliest of its own actual time and the
     next stage's timestamp, so the waterfall is complete and ordered when the CRM skipped a stage.
     customer_at = actual; opportunity_at = least(actual, customer_at); sql_at = least(actual,

@@ -1,4 +1,4 @@
-{#- One marketing -> sales handoff per cycle that reached MQL, with sales' response (SPEC §5):
+{#- One marketing -> sales handoff per cycle that reached MQL, with sales' response (docs/funnel_rules.md §5):
     the earliest sales_accepted / qualification of the cycle at or after mql_at (accepted) or the
     cycle's closing sales_rejected (rejected); an acceptance and the rejection at the same instant
     count as accepted. The SLA verdict, which moves with as_of, is int_handoffs_sla_checked's. -#}

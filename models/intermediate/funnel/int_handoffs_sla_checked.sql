@@ -1,5 +1,5 @@
 {{ config(materialized='table') }}
-{#- Every handoff with its SLA verdict (SPEC §5): response_hours <= handoff_sla_hours; while
+{#- Every handoff with its SLA verdict (docs/funnel_rules.md §5): response_hours <= handoff_sla_hours; while
     pending, false once as_of - mql_at is strictly more than the SLA, else null. A table rebuilt
     by every build (one row per handoff): a pending handoff's verdict flips as as_of moves. -#}
 with

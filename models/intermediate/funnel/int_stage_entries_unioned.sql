@@ -2,7 +2,7 @@
     lead at created_at; mql / sal / sql / pql of every handoff; recycled at every sales_rejected and
     every lost deal's closed_at; opportunity at every deal's created_at; customer at every won
     deal's closed_at; disqualified at the first disqualified activity. cycle_number follows the
-    SPEC §4 rule for an instant t (macro assign_cycle_numbers); stage_order is the position in
+    docs/funnel_rules.md §4 rule for an instant t (macro assign_cycle_numbers); stage_order is the position in
     funnel_stages(). -#}
 with
 

@@ -1,5 +1,5 @@
 {{ config(materialized='table') }}
-{#- Engagement and product scores of every staged contact at as_of (SPEC §4): the decayed points
+{#- Engagement and product scores of every staged contact at as_of (docs/funnel_rules.md §4): the decayed points
     of the events of its last cycle (int_contacts_cycles_counted), engagement capped, product not. It continues the
     running score of int_engagement_moments_scored: with no event after the cycle's latest
     moment t, S(as_of) = S(t) * 0.5 ^ ((as_of - t) / H), so both models share one summation

@@ -1,4 +1,4 @@
-{#- Fit score and grade of every staged contact from its current attributes (SPEC §4). -#}
+{#- Fit score and grade of every staged contact from its current attributes (docs/funnel_rules.md §4). -#}
 {%- set scored_attributes = [
     'job_title', 'industry', 'country_code', 'lead_source', 'employee_count', 'email_domain',
     'email_domain_type'

@@ -1,5 +1,5 @@
 {#- One row per (event, behavioural rule) match, with the event's cycle and the points it earns
-    after the rule's per-day cap (SPEC §4). An event may match several rules; a capped match
+    after the rule's per-day cap (docs/funnel_rules.md §4). An event may match several rules; a capped match
     stays a matched event with 0 points. Product-usage rules are matched and capped the same way;
     is_product_usage tells which score their points go to. -#}
 with

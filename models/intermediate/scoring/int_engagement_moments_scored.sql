@@ -1,5 +1,5 @@
 {#- Engagement and product scores at every instant a contact had a matched event, per cycle
-    (SPEC §4): the decayed points of the cycle's events at or before that instant (all events of
+    (docs/funnel_rules.md §4): the decayed points of the cycle's events at or before that instant (all events of
     the same instant count), engagement_score from the rules that are not product usage (capped
     by var max_engagement_score), product_score from the product-usage rules (never capped).
     Both scores are the same computation, side by side in one ordered window pass per contact

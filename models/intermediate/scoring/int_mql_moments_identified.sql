@@ -1,4 +1,4 @@
-{#- The MQL moment of every cycle that reached MQL (SPEC §4): the earliest matched-event instant
+{#- The MQL moment of every cycle that reached MQL (docs/funnel_rules.md §4): the earliest matched-event instant
     t of the cycle at which fit + engagement(t) crosses mql_threshold, or a hand-raiser event
     qualifies, or t is the cycle's PQL moment, and the contact had no disqualified activity at or
     before t. The PQL moment of the cycle (the earliest t at which product_score(t) crosses

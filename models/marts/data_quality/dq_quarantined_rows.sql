@@ -1,4 +1,4 @@
-{#- Every raw row that could not be used, with the first reason that applies (SPEC §3 order). -#}
+{#- Every raw row that could not be used, with the first reason that applies (docs/funnel_rules.md §3 order). -#}
 {%- set checked_sources = [
     ('contacts', 'base_crm__contacts', 'contact_id', 'contact_id'),
     ('engagement_events', 'base_marketing__engagement_events', 'event_id', 'contact_id'),

@@ -1,4 +1,4 @@
-{#- Staged events whose type is not in the SPEC vocabulary: kept (they match no scoring rule)
+{#- Staged events whose type is not in the docs/funnel_rules.md vocabulary: kept (they match no scoring rule)
     but counted here so that marketing ops can add a rule or fix the tracking plan. -#}
 with
 

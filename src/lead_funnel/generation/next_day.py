@@ -131,7 +131,7 @@ class _ExistingSet:
         self.con.close()
 
     def _latest_versions(self, table: str, key: str, prefix: str) -> str:
-        """SQL: the latest version (SPEC §3 order) of every good key of ``table`` created at
+        """SQL: the latest version (docs/funnel_rules.md §3 order) of every good key of ``table`` created at
         or before as_of, with its created_at as epoch seconds (``_created``)."""
         columns = ", ".join(TABLE_COLUMNS[table])
         return f"""

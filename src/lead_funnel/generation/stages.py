@@ -9,7 +9,7 @@ Key numbering is explicit too: a chunk starts from a :class:`KeyCounters` (how m
 each kind earlier chunks or days used) and returns the counters after it, so keys never collide
 across chunks.
 
-Dirty rows are built so that each fails exactly one SPEC §3 check (the reason it is expected
+Dirty rows are built so that each fails exactly one docs/funnel_rules.md §3 check (the reason it is expected
 to be quarantined with), and so that they never change what else gets staged: they carry
 fresh keys (or a blank key), or are extra, malformed versions of contacts that also have a
 good version. The counts are derived from the construction and are exactly true of the rows.

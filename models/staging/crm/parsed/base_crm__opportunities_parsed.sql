@@ -1,5 +1,5 @@
 {#- Every raw opportunity row row, parsed once (the costly part: timestamps and text), with the quarantine
-    checks that depend on the row alone: early_quarantine_reason (SPEC §3 reasons before
+    checks that depend on the row alone: early_quarantine_reason (docs/funnel_rules.md §3 reasons before
     after_as_of) and late_quarantine_reason (those after orphan_contact_id). The reasons that
     depend on as_of and on the staged contacts are added by base_crm__opportunities. Incremental: a
     build parses only the raw rows of its load window (macros/refresh/load_window.sql). -#}
