@@ -182,9 +182,15 @@ def _features(history: History, contacts: pd.DataFrame, scored: ScoredEvents, tr
 
 
 def calibrate(history: History, config: CalibrationConfig = CalibrationConfig()) -> Calibration:
-    """Fit, round and evaluate; nothing is written."""
-    known = outcomes(history, config.target, config.window_days, config.test_share,
-                     config.horizon_days)
+    """Fit, round and evaluate, every contact observed at its horizon; nothing is written."""
+    return calibrate_at(history, outcomes(history, config.target, config.window_days,
+                                          config.test_share, config.horizon_days), config)
+
+
+def calibrate_at(history: History, known: Outcomes, config: CalibrationConfig) -> Calibration:
+    """Fit, round and evaluate with the contacts, labels, moments and split of `known` (the
+    horizon's, from `calibrate`; a test passes the old outcome-dependent moments to show what
+    they gave)."""
     frame = known.frame
     n = len(frame)
     train = ~frame["is_test"].to_numpy()
