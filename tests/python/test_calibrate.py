@@ -245,10 +245,15 @@ def test_too_few_positives_keep_the_current_rules(tmp_path: Path) -> None:
 def test_a_proposal_that_does_not_beat_the_current_rules_is_not_advised(
         synthetic_result: Calibration) -> None:
     """Enough positives, but a held-out AUC no higher than the current rules' (here: the
-    current rules' own figures, a tie): keep them."""
+    current rules' own figures, a tie), or higher only within the noise: keep them."""
     r = synthetic_result
     judged = verdict(r.positives, r.current, replace(r.calibrated, auc=r.current.auc))
     assert not judged.adopt and "does not beat the current rules" in judged.reason
+    # a higher AUC that wins only 60% of the bootstrap resamples (95% needed) is noise
+    assert not verdict(r.positives, r.current, r.calibrated, True, 0.6).adopt
+    assert verdict(r.positives, r.current, r.calibrated, True, 0.95).adopt
+    # a proposal without a single point is never advised
+    assert "0 points" in verdict(r.positives, r.current, r.calibrated, False).reason
     report = render_report(replace(r, verdict=judged))
     assert "**Keep the current rules**" in report and "mql_threshold:" not in report
     assert "set `mql_threshold: " in render_report(r)  # the adopted one does advise

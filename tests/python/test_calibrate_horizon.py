@@ -74,7 +74,7 @@ def at_horizon(independent_history: History) -> Calibration:
 def test_behaviour_independent_of_the_outcome_ranks_at_chance(
         at_horizon: Calibration, independent_history: History) -> None:
     """At the 7-day horizon: held-out AUC within 0.05 of 0.5, for the integer table and for
-    the regression. At the old moment the very same data and pipeline rank far above chance,
+    the regression, and no advice to adopt. At the old moment the very same data and pipeline rank far above chance,
     which is the leak this test would have caught."""
     r = at_horizon
     print(f"\nhorizon 7 d: proposal held-out AUC {r.calibrated.auc:.3f}, regression "
@@ -82,6 +82,7 @@ def test_behaviour_independent_of_the_outcome_ranks_at_chance(
           f"{r.outcomes.reached_before_horizon} left out, {r.positives} positives kept")
     assert abs(r.calibrated.auc - 0.5) <= 0.05
     assert abs(r.regression_test_auc - 0.5) <= 0.05
+    assert not r.verdict.adopt  # and the report says to keep the current rules
     leaky = calibrate_at(independent_history, old_moment(independent_history), CONFIG)
     print(f"old moment min(window end, outcome): proposal held-out AUC "
           f"{leaky.calibrated.auc:.3f}, regression {leaky.regression_test_auc:.3f}, current "

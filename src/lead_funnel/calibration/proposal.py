@@ -41,6 +41,7 @@ from lead_funnel.calibration.model import (
     LogisticFit,
     Ranking,
     auc,
+    bootstrap_beat_share,
     fit_logistic,
     integer_points,
     mql_mask,
@@ -50,6 +51,8 @@ from lead_funnel.calibration.model import (
 from lead_funnel.calibration.outcomes import Outcomes, outcomes
 
 MIN_POSITIVES = 100  # fewer positive contacts (kept, training and test): keep the current rules
+MIN_BEAT_SHARE = 0.95  # the proposal must rank better in this share of bootstrap resamples
+BOOTSTRAP_ROUNDS = 500
 
 
 @dataclass(frozen=True)
@@ -85,18 +88,25 @@ class Verdict:
     reason: str
 
 
-def verdict(positives: int, current: Ranking, proposed: Ranking) -> Verdict:
-    """Adopt only with at least MIN_POSITIVES positives and a held-out AUC above the current
-    rules' (a tie is no reason to change the seeds)."""
+def verdict(positives: int, current: Ranking, proposed: Ranking, has_points: bool = True,
+            beat_share: float = 1.0) -> Verdict:
+    """Adopt only with at least MIN_POSITIVES positives, a rule with points, and a held-out
+    AUC above the current rules' in at least MIN_BEAT_SHARE of paired bootstrap resamples of
+    the held-out contacts (`beat_share`): a tie, or a lead within the noise, is no reason to
+    change the seeds."""
     if positives < MIN_POSITIVES:
         return Verdict(False, f"only {positives:,} of the contacts observed reached the target "
                               f"(at least {MIN_POSITIVES} are needed to trust a proposal)")
-    if proposed.auc <= current.auc:
-        return Verdict(False, f"the proposal does not beat the current rules on the held-out "
-                              f"contacts (AUC {proposed.auc:.3f} against {current.auc:.3f})")
-    return Verdict(True, f"the proposal ranks the held-out contacts better (AUC "
-                         f"{proposed.auc:.3f} against {current.auc:.3f}) with {positives:,} "
-                         "positive contacts")
+    if not has_points:
+        return Verdict(False, "the proposal gives every rule 0 points: nothing the rules see "
+                              "at the horizon predicts the outcome better than chance")
+    figures = (f"AUC {proposed.auc:.3f} against {current.auc:.3f}; higher in "
+               f"{100 * beat_share:.0f}% of {BOOTSTRAP_ROUNDS} bootstrap resamples")
+    if proposed.auc <= current.auc or beat_share < MIN_BEAT_SHARE:
+        return Verdict(False, "the proposal does not beat the current rules on the held-out "
+                              f"contacts ({figures}, {100 * MIN_BEAT_SHARE:.0f}% needed)")
+    return Verdict(True, f"the proposal ranks the held-out contacts better ({figures}) with "
+                         f"{positives:,} positive contacts")
 
 
 @dataclass
@@ -280,13 +290,16 @@ def calibrate_at(history: History, known: Outcomes, config: CalibrationConfig) -
                  "as the fit score does, even when they changed after the horizon.")
     current = ranking(current_score[test], y[test], config.mql_threshold, current_mql[test])
     calibrated = ranking(calibrated_score[test], y[test], threshold, calibrated_mql[test])
+    beat_share = bootstrap_beat_share(y[test], calibrated_score[test], current_score[test],
+                                      BOOTSTRAP_ROUNDS, config.seed)
     scores = pd.DataFrame({"contact_id": frame["contact_id"], "observed_at": frame["moment"],
                            "is_test": frame["is_test"], "label": frame["label"],
                            "current_score": current_score, "proposed_score": calibrated_score})
     return Calibration(
         config, history.as_of, known, proposed_fit, proposed_bhv, regression, points, threshold,
         volume, current, calibrated, auc(y[test], x[test] @ regression.coefficients), changes,
-        feats.tried, verdict(int(y.sum()), current, calibrated), scores, notes)
+        feats.tried, verdict(int(y.sum()), current, calibrated, bool(np.any(points.points)),
+                            beat_share), scores, notes)
 
 
 def calibrate_database(database: str | Path,
