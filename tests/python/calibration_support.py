@@ -174,7 +174,9 @@ def write_raw_cohort(out: Path, n: int = 1000, held_out: int = 350, seed: int = 
                for s in rng.integers(0, 180 * 86400, trained)] + [HELD_OUT_CREATED] * held_out
     titles = rng.choice(TITLES + ["Student", "Head of Growth"], n)
     domains = rng.choice(["acme.com", "gmail.com", "initech.io", "yahoo.com"], n)
-    contacts, events, activities = [], [], []
+    contacts: list[list[str]] = []
+    events: list[list[str]] = []
+    activities: list[list[str]] = []
     for i in range(n):
         cid, start = f"K-{i:05d}", created[i]
         horizon = start + pd.Timedelta(days=COHORT_HORIZON)
