@@ -11,8 +11,9 @@ from typing import Sequence
 from lead_funnel import __version__
 from lead_funnel.benchmark import run_benchmark
 from lead_funnel.engine_benchmark import OTHER_ENGINES, run_engine_benchmark
-from lead_funnel.calibrate import DEFAULT_OUT as CALIBRATE_OUT
-from lead_funnel.calibrate import CalibrationError, project_config, run_calibration
+from lead_funnel.calibration.history import CalibrationError
+from lead_funnel.calibration.report import DEFAULT_OUT as CALIBRATE_OUT
+from lead_funnel.calibration.report import project_config, run_calibration
 from lead_funnel.dbt_runner import DbtError, parse_vars, project_dir, run_dbt
 from lead_funnel.generation.next_day import generate_next_day
 from lead_funnel.generator import (
@@ -142,11 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
         "calibrate", help="propose scoring-rule seeds calibrated on won and lost history "
         "(a logistic regression turned into integer points), with a report; never touches "
         "the live seeds",
-        description="Fit the fit and behavioural rules (the current ones and candidates for "
-        "frequent behaviour and attributes they do not cover) to whether contacts reached the "
-        "target within the window, on the older cohorts, and compare current and calibrated "
-        "rules on the newer ones. Writes fit_scoring_rules.csv, behavioral_scoring_rules.csv, "
-        "calibration_report.md and calibration.json to --out.")
+        description="Observe every contact --horizon-days after its creation and fit the fit "
+        "and behavioural rules (the current ones and candidates for frequent attribute values "
+        "and behaviour) to whether it reached the target within the window, on the older "
+        "cohorts; compare current and proposed rules on the newer ones and say whether to keep "
+        "the current rules. Writes fit_scoring_rules.csv, behavioral_scoring_rules.csv, "
+        "calibration_report.md, calibration.json and calibration_scores.csv to --out.")
     cal.add_argument("--database", default=None,
                      help="built DuckDB file (env LEAD_FUNNEL_DUCKDB, else lead_funnel.duckdb)")
     cal.add_argument("--out", default=CALIBRATE_OUT,
@@ -155,6 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the outcome predicted: reaching SQL (default) or customer")
     cal.add_argument("--window-days", type=float, default=180.0,
                      help="the target counts when reached this many days after creation (180)")
+    cal.add_argument("--horizon-days", type=float, default=7.0,
+                     help="every contact is scored this many days after its creation, from "
+                     "the events before then; contacts that reached the target sooner are "
+                     "left out (7)")
     cal.add_argument("--test-share", type=float, default=0.3,
                      help="share of the newest cohorts held out for the comparison (0.3)")
     cal.add_argument("--mql-volume", type=float, default=None, metavar="SHARE",
@@ -270,8 +276,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             project = project_dir()
             config = project_config(
                 project, target=args.target, window_days=args.window_days,
-                test_share=args.test_share, mql_share=args.mql_volume,
-                min_support=args.min_support, mql_threshold=args.mql_threshold,
+                horizon_days=args.horizon_days, test_share=args.test_share,
+                mql_share=args.mql_volume, min_support=args.min_support, mql_threshold=args.mql_threshold,
                 half_life_days=args.half_life_days)
             print(run_calibration(args.database or default_database(), args.out, config,
                                   project))

@@ -1,38 +1,30 @@
-"""lead-funnel calibrate (issue 15): features, recovery of known weights, no leakage, and that
-the proposed seeds pass the seed tests and build.
+"""lead-funnel calibrate (issues 15, 20): features, recovery of known weights, nothing after
+the horizon read, the verdict, and the CLI. (test_calibrate_horizon.py: the leak test and the
+candidates; test_calibrate_build.py: the report's scores against real dbt builds.)
 
-The synthetic warehouse below is written directly (the relations calibration reads, with the
-project's own seeds as the current rules), so the true behaviour weights are known: reaching
-SQL depends on webinar attendance, the /integrations page, a `chat_started` event type the
-default rules do not know, content downloads and the job title "Data Analyst", and on nothing
-the default rules weigh most (pricing views, e-mail opens, C-level titles, unsubscribes).
+The synthetic warehouse (calibration_support.synthetic_tables) is written directly (the
+relations calibration reads, with the project's own seeds as the current rules), so the true
+behaviour weights are known: reaching SQL depends on webinar attendance, the /integrations
+page, a `chat_started` event type the default rules do not know, content downloads and the
+job title "Data Analyst", and on nothing the default rules weigh most (pricing views, e-mail
+opens, C-level titles, unsubscribes). Every event is in a contact's first 6 days, before the
+default 7-day horizon; SQL comes 30 days after creation.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
-from lead_funnel.calibrate import (
-    Calibration,
-    CalibrationConfig,
-    CalibrationError,
-    calibrate,
-    calibrate_database,
-    project_config,
-    write_proposal,
-)
 from lead_funnel.calibration import features as F
 from lead_funnel.calibration.history import (
     BehavioralRule,
+    CalibrationError,
     FitRule,
     History,
     behavioral_rules_from_rows,
@@ -41,95 +33,18 @@ from lead_funnel.calibration.history import (
     read_seed_csv,
 )
 from lead_funnel.calibration.model import threshold_for_volume, top_share_conversion
+from lead_funnel.calibration.proposal import (
+    Calibration,
+    CalibrationConfig,
+    calibrate,
+    calibrate_database,
+    verdict,
+)
+from lead_funnel.calibration.report import project_config, render_report, write_proposal
 from lead_funnel.cli import main
-from lead_funnel.dbt_runner import build_command, dbt_env
-from lead_funnel.loader import load_directory
 
-from conftest import FIXTURE_AS_OF, FIXTURE_DIR, PROJECT_DIR
-
-AS_OF = pd.Timestamp("2025-01-01")
-WINDOW = 31.0  # events happen in a contact's first 30 days; the SQL moment, if any, right after
-# The true log-odds of reaching SQL: -3 + these weights x counts (attribute: 1 if it holds).
-TRUE_WEIGHTS = {"webinar_attended": 1.2, "/integrations": 1.0, "chat_started": 0.7,
-                "content_download": 0.3, "Data Analyst": 1.0}
-# Mean events per contact within the window (page views split by URL below).
-EVENT_MEANS = {"email_open": 3.0, "webinar_attended": 0.5, "chat_started": 0.6,
-               "content_download": 0.8, "unsubscribe": 0.1, "page_view": 4.0}
-PAGE_URLS = {"https://www.example.com/pricing": 0.3, "https://www.example.com/integrations": 0.2,
-             "https://www.example.com/blog/what-is-an-mql": 0.5}
-TITLES = ["CEO", "VP Marketing", "Data Analyst", "Marketing Manager", "Software Engineer"]
-
-
-def synthetic_tables(n: int = 4000, seed: int = 3) -> dict[str, pd.DataFrame]:
-    rng = np.random.default_rng(seed)
-    created = AS_OF - pd.Timedelta(days=WINDOW + 1) - pd.to_timedelta(
-        rng.uniform(0, 540, n), unit="D")
-    ids = [f"S-{i:05d}" for i in range(n)]
-    title = rng.choice(TITLES, n)
-    rows: list[tuple[str, str, str | None, pd.Timestamp]] = []
-    log_odds = -3.0 + TRUE_WEIGHTS["Data Analyst"] * (title == "Data Analyst")
-    for etype, mean in EVENT_MEANS.items():
-        counts = rng.poisson(mean, n)
-        for i in np.flatnonzero(counts):
-            for _ in range(counts[i]):
-                url = (str(rng.choice(list(PAGE_URLS), p=list(PAGE_URLS.values())))
-                       if etype == "page_view" else None)
-                when = created[i] + pd.Timedelta(seconds=float(rng.uniform(0, 30 * 86400)))
-                rows.append((ids[i], etype, url, when))
-                if url and url.endswith("/integrations"):
-                    log_odds[i] += TRUE_WEIGHTS["/integrations"]
-                log_odds[i] += TRUE_WEIGHTS.get(etype, 0.0)
-    positive = rng.random(n) < 1 / (1 + np.exp(-log_odds))
-    sql_at = pd.Series(created + pd.to_timedelta(
-        30 + rng.uniform(0.01, 0.5, n), unit="D")).where(positive)
-    events = pd.DataFrame(rows, columns=["contact_id", "event_type", "page_url", "occurred_at"])
-    events.insert(0, "event_id", [f"SE-{i:07d}" for i in range(len(events))])
-    contacts = pd.DataFrame({
-        "contact_id": ids, "created_at": created, "sql_at": sql_at, "customer_at": pd.NaT,
-        "job_title": title, "industry": rng.choice(["software", "retail"], n),
-        "country_code": rng.choice(["US", "DE", "IN"], n),
-        "lead_source": rng.choice(["organic_search", "referral"], n),
-        "employee_count": rng.integers(5, 3000, n),
-        "email_domain": rng.choice(["acme.com", "gmail.com", "initech.io"], n)})
-    contacts["customer_at"] = pd.to_datetime(contacts["customer_at"])
-    rejections = pd.DataFrame({"contact_id": pd.Series([], dtype=str),
-                               "occurred_at": pd.Series([], dtype="datetime64[ns]")})
-    return {"contacts": contacts, "events": events, "rejections": rejections}
-
-
-def write_warehouse(path: Path, tables: dict[str, pd.DataFrame]) -> Path:
-    """The relations `load_history` reads, with the project's seeds as the current rules."""
-    con = duckdb.connect(str(path))
-    for schema in ("analytics", "analytics_staging", "analytics_scoring_rules",
-                   "analytics_data_quality"):
-        con.execute(f"create schema if not exists {schema}")
-    contacts, events, rejections = (tables["contacts"], tables["events"], tables["rejections"])
-    con.register("contacts_df", contacts)
-    con.register("events_df", events)
-    con.register("rejections_df", rejections)
-    con.execute("create or replace table analytics.lead_stages as select contact_id, created_at, "
-                "sql_at, customer_at from contacts_df")
-    con.execute("create or replace table analytics_staging.stg_crm__contacts as select "
-                "contact_id, job_title, industry, country_code, lead_source, "
-                "cast(employee_count as bigint) as employee_count, email_domain "
-                "from contacts_df")
-    con.execute("create or replace table analytics_staging.stg_marketing__engagement_events "
-                "as select * from events_df")
-    con.execute("create or replace table analytics_staging.stg_crm__sales_activities as select "
-                "contact_id, occurred_at, true as is_rejection from rejections_df")
-    seeds = PROJECT_DIR / "seeds"
-    con.execute(f"""create or replace table analytics_scoring_rules.fit_scoring_rules as
-        select * from read_csv('{seeds / 'fit_scoring_rules.csv'}', header = true,
-        all_varchar = true)""")
-    con.execute(f"""create or replace table analytics_scoring_rules.behavioral_scoring_rules as
-        select * from read_csv('{seeds / 'behavioral_scoring_rules.csv'}', header = true,
-        all_varchar = true)""")
-    con.execute(f"""create or replace table analytics_scoring_rules.personal_email_domains as
-        select * from read_csv('{seeds / 'personal_email_domains.csv'}', header = true)""")
-    con.execute("create or replace table analytics_data_quality.dq_run_context as "
-                f"select timestamp '{AS_OF}' as as_of")
-    con.close()
-    return path
+from calibration_support import WINDOW, synthetic_tables, write_warehouse
+from conftest import PROJECT_DIR
 
 
 CONFIG = CalibrationConfig(window_days=WINDOW, test_share=0.3)
@@ -223,27 +138,40 @@ def test_threshold_keeps_the_volume() -> None:
 # --------------------------------------------------------------------------------------
 # Calibration on data whose true weights are known
 # --------------------------------------------------------------------------------------
+def behaviour_points(points: dict[str, float], rule_id: str) -> float:
+    """The points of a behaviour: its per-event rule plus its "did it at all" twin
+    (`<rule_id>_daily`, max_per_day 1), which the regression may share its weight with."""
+    return points.get(rule_id, 0.0) + points.get(f"{rule_id}_daily", 0.0)
+
+
 def test_recovers_the_ranking_of_the_strong_rules(synthetic_result: Calibration) -> None:
     points = after_points(synthetic_result)
-    chat = next(k for k in points if k.startswith("bhv_chat_started"))
-    integrations = next(k for k in points if "integrations" in k)
-    analyst = next(k for k in points if k.startswith("fit_job_title_data_analyst"))
+
+    def bhv(rule_id: str) -> float:
+        return behaviour_points(points, rule_id)
+
     # truth per event: webinar 1.2 > integrations 1.0 > chat 0.7 > download 0.3 > 0; the title
     # (1.0 per contact, undecayed) is compared with the weak rule only, as behavioural points
-    # are per decayed event (an event of the window weighs 0.5 to 1 at the moment)
-    assert points["bhv_webinar_attended"] > points[integrations] > points[chat]
-    assert points[chat] > points["bhv_content_download"] > 0
-    assert points[analyst] > points["bhv_content_download"]
+    # are per decayed event (an event of the first 6 days weighs 0.5 ^ (1..7 / 30), 0.85 to
+    # 0.98, at the 7-day horizon)
+    webinar, download = bhv("bhv_webinar_attended"), bhv("bhv_content_download")
+    assert webinar > bhv("bhv_page_view_integrations") > bhv("bhv_chat_started")
+    assert bhv("bhv_chat_started") > download > 0
+    assert points["fit_job_title_data_analyst"] > download
     # the rules with no true weight end near 0, far below the strong ones
-    for noise in ("bhv_pricing_view", "bhv_email_open", "bhv_unsubscribe", "fit_title_chief"):
-        assert abs(points[noise]) <= 0.25 * points["bhv_webinar_attended"], noise
+    for noise in ("bhv_pricing_view", "bhv_email_open", "bhv_unsubscribe"):
+        assert abs(bhv(noise)) <= 0.25 * webinar, noise
+    assert abs(points["fit_title_chief"]) <= 0.25 * webinar
 
 
 def test_beats_the_default_rules_and_rounds_within_001(synthetic_result: Calibration) -> None:
+    """The integer table ranks the held-out contacts within 0.01 AUC of the regression it was
+    rounded from, and far better than the default rules (which weigh what does not matter)."""
     r = synthetic_result
     assert r.calibrated.auc >= r.current.auc + 0.1
     assert abs(r.calibrated.auc - r.regression_test_auc) <= 0.01
     assert r.calibrated.top_decile > r.current.top_decile
+    assert r.verdict.adopt and r.positives >= 100
 
 
 def test_threshold_keeps_the_current_mql_volume(synthetic_db: Path,
@@ -255,20 +183,23 @@ def test_threshold_keeps_the_current_mql_volume(synthetic_db: Path,
     assert shared.training_mql_target == round(0.05 * shared.train_contacts)
 
 
-def test_a_planted_post_outcome_event_is_ignored(tmp_path: Path, synthetic_result: Calibration
+def test_nothing_at_or_after_the_horizon_is_read(tmp_path: Path, synthetic_result: Calibration
                                                  ) -> None:
     """Every positive gets 3 demo requests and a new `nps_survey` event right after reaching
-    SQL, every negative an email_bounce after its window: none is before a moment, so the
-    proposal and every figure are unchanged and `nps_survey` is not even a candidate."""
+    SQL, and a webinar attendance between its horizon and its SQL moment (day 10); every
+    contact a demo request exactly at its horizon (not strictly before it); every negative an
+    email_bounce after its window. None is before a horizon, so the proposal and every figure
+    are unchanged and `nps_survey` is not even a candidate."""
     tables = synthetic_tables()
-    contacts = tables["contacts"]
     planted = []
-    for row in contacts.itertuples():
+    for row in tables["contacts"].itertuples():
+        horizon = row.created_at + pd.Timedelta(days=7)
+        planted.append((row.contact_id, "demo_request", None, horizon))
         if pd.notna(row.sql_at):
             for k, etype in enumerate(["demo_request"] * 3 + ["nps_survey"]):
                 planted.append((row.contact_id, etype, None, row.sql_at + pd.Timedelta(hours=k)))
-            # exactly at the moment is not before it either
-            planted.append((row.contact_id, "demo_request", None, row.sql_at))
+            planted.append((row.contact_id, "webinar_attended", None,
+                            row.created_at + pd.Timedelta(days=10)))
         else:
             planted.append((row.contact_id, "email_bounce", None,
                             row.created_at + pd.Timedelta(days=WINDOW, hours=1)))
@@ -283,6 +214,51 @@ def test_a_planted_post_outcome_event_is_ignored(tmp_path: Path, synthetic_resul
     assert not any("nps" in ch.rule_id for ch in leaky.changes)
 
 
+def test_contacts_that_converted_before_the_horizon_are_left_out(tmp_path: Path) -> None:
+    """200 positives moved to reach SQL on day 3 (before the 7-day horizon) are counted as
+    left out and appear nowhere in training or test; the rest are unchanged."""
+    tables = synthetic_tables()
+    contacts = tables["contacts"]
+    early = contacts.index[contacts["sql_at"].notna()][:200]
+    contacts.loc[early, "sql_at"] = contacts.loc[early, "created_at"] + pd.Timedelta(days=3)
+    result = calibrate_database(write_warehouse(tmp_path / "early.duckdb", tables), CONFIG)
+    assert result.outcomes.reached_before_horizon == 200
+    assert result.outcomes.known == len(contacts) == len(result.outcomes.frame) + 200
+    assert not set(contacts.loc[early, "contact_id"]) & set(result.scores["contact_id"])
+
+
+def test_too_few_positives_keep_the_current_rules(tmp_path: Path) -> None:
+    """250 contacts, 96 of whom reach SQL (counted in the generated table; all after the
+    horizon): below 100, so the report says to keep the current rules, with the reason, and
+    gives no adoption advice."""
+    small = calibrate_database(write_warehouse(tmp_path / "small.duckdb",
+                                               synthetic_tables(n=250)), CONFIG)
+    assert small.positives == 96 and not small.verdict.adopt
+    out = tmp_path / "proposal"
+    write_proposal(small, out, PROJECT_DIR)
+    report = (out / "calibration_report.md").read_text()
+    assert "**Keep the current rules**" in report
+    assert f"only {small.positives} of the contacts observed reached the target" in report
+    assert "mql_threshold:" not in report and "copy the two CSVs" not in report
+
+
+def test_a_proposal_that_does_not_beat_the_current_rules_is_not_advised(
+        synthetic_result: Calibration) -> None:
+    """Enough positives, but a held-out AUC no higher than the current rules' (here: the
+    current rules' own figures, a tie), or higher only within the noise: keep them."""
+    r = synthetic_result
+    judged = verdict(r.positives, r.current, replace(r.calibrated, auc=r.current.auc))
+    assert not judged.adopt and "does not beat the current rules" in judged.reason
+    # a higher AUC that wins only 60% of the bootstrap resamples (95% needed) is noise
+    assert not verdict(r.positives, r.current, r.calibrated, True, 0.6).adopt
+    assert verdict(r.positives, r.current, r.calibrated, True, 0.95).adopt
+    # a proposal without a single point is never advised
+    assert "0 points" in verdict(r.positives, r.current, r.calibrated, False).reason
+    report = render_report(replace(r, verdict=judged))
+    assert "**Keep the current rules**" in report and "mql_threshold:" not in report
+    assert "set `mql_threshold: " in render_report(r)  # the adopted one does advise
+
+
 def test_refuses_the_live_seeds_and_too_little_history(synthetic_result: Calibration,
                                                        tmp_path: Path) -> None:
     with pytest.raises(CalibrationError, match="live seeds"):
@@ -290,107 +266,34 @@ def test_refuses_the_live_seeds_and_too_little_history(synthetic_result: Calibra
     history = load_history(write_warehouse(tmp_path / "short.duckdb", synthetic_tables(n=300)))
     with pytest.raises(CalibrationError, match="too little history"):
         calibrate(history, replace(CONFIG, window_days=600))
+    with pytest.raises(CalibrationError, match="horizon"):
+        calibrate(history, replace(CONFIG, horizon_days=WINDOW))
 
 
 def test_cli_writes_the_proposal_and_report(synthetic_db: Path, tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "proposal"
     assert main(["calibrate", "--database", str(synthetic_db), "--out", str(out),
-                 "--window-days", str(WINDOW)]) == 0
+                 "--window-days", str(WINDOW), "--horizon-days", "7"]) == 0
     printed = capsys.readouterr().out
     assert "| AUC |" in printed and "live seeds are unchanged" in printed
+    assert "| horizon (observed after creation) | 7 days | 7 days |" in printed
     report = (out / "calibration_report.md").read_text()
     for heading in ("AUC", "top-decile conversion", "top-quintile conversion", "MQL volume",
-                    "MQL-to-target conversion", "| bhv_webinar_attended | behavioral |"):
+                    "MQL-to-target conversion", "| bhv_webinar_attended | behavioral |",
+                    "is this lead worth sales' time, 7 days after it was created",
+                    r"job_title in CEO\|CTO"):
         assert heading in report
     summary = json.loads((out / "calibration.json").read_text())
     assert summary["threshold"] == int(summary["threshold"])
+    assert summary["config"]["horizon_days"] == 7.0
     fit = fit_rules_from_rows(read_seed_csv(out / "fit_scoring_rules.csv"))
     bhv = behavioral_rules_from_rows(read_seed_csv(out / "behavioral_scoring_rules.csv"))
     assert all(r.points == int(r.points) for r in fit)
     assert all(r.points == int(r.points) for r in bhv)
     assert len({r.rule_id for r in fit}) == len(fit)
+    scores = pd.read_csv(out / "calibration_scores.csv")
+    assert len(scores) == summary["train_contacts"] + summary["test_contacts"]
     # the defaults of dbt_project.yml were read: the current threshold and half-life
     assert project_config(PROJECT_DIR).mql_threshold == 100.0
     assert summary["config"]["half_life_days"] == 30.0
-
-
-# --------------------------------------------------------------------------------------
-# The engine agrees with dbt, and the proposal passes the seed tests and builds
-# --------------------------------------------------------------------------------------
-def scores_at_as_of(database: Path) -> pd.DataFrame:
-    """fit_score, engagement_score and product_score of every contact at as_of (events up to
-    and including it, the last cycle), computed by the calibration code from the seeds the
-    build loaded, beside the values of lead_stages."""
-    history = load_history(database)
-    moments = pd.DataFrame({"contact_id": history.contacts["contact_id"],
-                            "moment": history.as_of + pd.Timedelta(microseconds=1)})
-    scored = F.scored_events(history, moments, 30.0)
-    bhv = history.behavioral_rules
-    x = F.behavioral_feature_matrix(scored, F.match_rules(scored, bhv), len(moments))
-    fit = F.fit_feature_matrix(history.contacts, history.fit_rules)
-    mine = pd.DataFrame({
-        "contact_id": moments["contact_id"],
-        "fit": fit @ np.array([r.points for r in history.fit_rules]),
-        "engagement": x @ np.array([0.0 if r.is_product_usage else r.points for r in bhv]),
-        "product": x @ np.array([r.points if r.is_product_usage else 0.0 for r in bhv])})
-    with duckdb.connect(str(database), read_only=True) as con:
-        built = con.sql("select contact_id, fit_score, engagement_score, product_score "
-                        "from analytics.lead_stages").df()
-    return mine.merge(built, on="contact_id")
-
-
-def assert_scores_agree(database: Path) -> None:
-    both = scores_at_as_of(database)
-    assert len(both) > 10
-    np.testing.assert_allclose(both["fit"], both["fit_score"], atol=1e-9)
-    np.testing.assert_allclose(both["engagement"], both["engagement_score"], atol=1e-6)
-    np.testing.assert_allclose(both["product"], both["product_score"], atol=1e-6)
-
-
-def test_features_reproduce_the_scores_of_the_fixture_build(fixture_db: Path) -> None:
-    """With the moment at as_of the calibration code's points x features are the scores dbt
-    computed for the hand-made fixture (caps, cycles, decay, URL rules, personal domains)."""
-    assert_scores_agree(fixture_db)
-
-
-def copy_project(to: Path) -> Path:
-    """What dbt reads of the project: its config, profiles, models, macros, seeds, tests
-    (without the Python ones) and analyses."""
-    to.mkdir(parents=True)
-    shutil.copy2(PROJECT_DIR / "dbt_project.yml", to / "dbt_project.yml")
-    skip = shutil.ignore_patterns("python", "__pycache__", "*.pyc")
-    for name in ("profiles", "models", "macros", "seeds", "tests", "analyses"):
-        if (PROJECT_DIR / name).is_dir():
-            shutil.copytree(PROJECT_DIR / name, to / name, ignore=skip)
-    return to
-
-
-def test_proposed_seeds_pass_the_seed_tests_and_build(synthetic_result: Calibration,
-                                                      tmp_path: Path) -> None:
-    """The proposal (current rules re-weighted, new url_contains / equals / is_null / between
-    rules) replaces the seeds of a copy of the project; dbt build on the fixture passes every
-    seed test, model and data test, and the scores it computes are the calibration code's."""
-    project = copy_project(tmp_path / "project")
-    paths = write_proposal(synthetic_result, tmp_path / "proposal", PROJECT_DIR)
-    shutil.copy2(paths["fit"], project / "seeds" / "fit_scoring_rules.csv")
-    shutil.copy2(paths["behavioral"], project / "seeds" / "behavioral_scoring_rules.csv")
-    database = tmp_path / "proposed.duckdb"
-    load_directory(FIXTURE_DIR, str(database), "raw")
-    threshold = synthetic_result.threshold
-    argv = build_command("build", as_of=FIXTURE_AS_OF, project=project,
-                         dbt_vars={"mql_threshold": threshold})
-    env = dbt_env(database=database)
-    env["DBT_TARGET_PATH"] = str(tmp_path / "target")
-    env["DBT_LOG_PATH"] = str(tmp_path / "logs")
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stdout[-3000:]
-    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
-    seed_tests = [r for r in results if r["unique_id"].startswith("test.")
-                  and ("fit_rule" in r["unique_id"] or "behavioral_rule" in r["unique_id"])]
-    assert len(seed_tests) >= 10 and all(r["status"] == "pass" for r in seed_tests)
-    with duckdb.connect(str(database), read_only=True) as con:
-        loaded = con.sql("select count(*) from analytics_scoring_rules.behavioral_scoring_rules"
-                         ).fetchall()[0][0]
-    assert loaded == len(synthetic_result.behavioral_rules)
-    assert_scores_agree(database)

@@ -1,77 +1,23 @@
-"""Outcomes, candidate rules and the features the rules see at each contact's prediction moment.
-
-A contact's outcome is known when its whole window has passed (created_at + window <= as_of);
-it is positive when it reached the target (sql_at or customer_at of lead_stages) within the
-window. Its prediction moment is min(window end, target time): every feature is computed from
-what happened strictly before that moment, so nothing after the outcome can leak into it.
+"""The features the rules see at each contact's prediction moment (its horizon, see
+:mod:`lead_funnel.calibration.outcomes`).
 
 A behavioural feature is what a rule with 1 point would add to engagement_score at the moment
-(docs/funnel_rules.md §4): the rule's matched events of the moment's cycle, each earning 1
-within the rule's per-day cap, decayed by 0.5 ^ (age / half-life). A fit feature is 1 when the
-fit rule matches the contact's current attributes (the fit score reads no others). Points times
-features, summed, is therefore exactly fit_score + engagement_score at the moment.
+(docs/funnel_rules.md §4): the rule's matched events of the moment's cycle that happened
+strictly before it, each earning 1 within the rule's per-day cap, decayed by
+0.5 ^ (age / half-life). A fit feature is 1 when the fit rule matches the contact's current
+attributes (the fit score reads no others). Points times features, summed, is therefore exactly
+fit_score + engagement_score at the moment (a build at as_of = the moment counts an event at
+that very instant too; calibration does not).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
 
-from lead_funnel.calibration.history import (
-    FIT_ATTRIBUTES,
-    BehavioralRule,
-    CalibrationError,
-    FitRule,
-    History,
-)
-
-TARGETS = ("sql", "customer")
-# employee_count bands offered as `between` candidates where the current rules leave a gap
-EMPLOYEE_BANDS = ((1, 9), (10, 49), (50, 199), (200, 999), (1000, 4999), (5000, 10_000_000))
-
-
-@dataclass(frozen=True)
-class Outcomes:
-    """One row per contact whose outcome is known: contact_id, created_at, label, moment
-    (the prediction moment) and is_test (the newer cohorts, created at or after split_at)."""
-    frame: pd.DataFrame
-    split_at: pd.Timestamp
-    window_end: pd.Timestamp  # contacts created after window_end - window are too recent
-
-
-def outcomes(history: History, target: str, window_days: float, test_share: float) -> Outcomes:
-    if target not in TARGETS:
-        raise CalibrationError(f"unknown target {target!r}; allowed: {', '.join(TARGETS)}")
-    if not 0 < test_share < 1:
-        raise CalibrationError(f"test share must lie strictly between 0 and 1, got {test_share}")
-    window = pd.Timedelta(days=window_days)
-    c = history.contacts
-    known = c[c["created_at"] + window <= history.as_of]
-    reached = known[f"{target}_at"]
-    end = known["created_at"] + window
-    label = reached.notna() & (reached <= end)
-    moment = end.where(~label, reached)
-    frame = pd.DataFrame({"contact_id": known["contact_id"].to_numpy(),
-                          "created_at": known["created_at"].to_numpy(),
-                          "label": label.to_numpy(), "moment": moment.to_numpy()})
-    frame = frame.sort_values(["created_at", "contact_id"], kind="stable").reset_index(drop=True)
-    if len(frame) < 20:
-        raise CalibrationError(
-            f"only {len(frame)} contacts were created at least {window_days:g} days before "
-            f"as_of {history.as_of}: too little history (shorten --window-days)")
-    split_at = pd.Timestamp(frame["created_at"].quantile(1 - test_share))
-    frame["is_test"] = frame["created_at"] >= split_at
-    for part, rows in (("training", frame[~frame["is_test"]]), ("test", frame[frame["is_test"]])):
-        if rows["label"].nunique() < 2:
-            raise CalibrationError(
-                f"the {part} part ({len(rows)} contacts) has no "
-                f"{'positive' if not rows['label'].any() else 'negative'} outcome: nothing to "
-                "learn or measure (change --window-days, --target or --test-share)")
-    return Outcomes(frame, split_at, history.as_of - window)
+from lead_funnel.calibration.history import BehavioralRule, FitRule, History
 
 
 # --------------------------------------------------------------------------------------
@@ -286,101 +232,3 @@ def matched_before(scored: ScoredEvents, matches: RuleMatches, which: list[bool]
     return hit
 
 
-# --------------------------------------------------------------------------------------
-# Candidate rules: the frequent behaviour and attributes the current rules do not describe
-# --------------------------------------------------------------------------------------
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:40] or "x"
-
-
-def _unique_id(base: str, taken: set[str]) -> str:
-    rule_id, n = base, 2
-    while rule_id in taken:
-        rule_id, n = f"{base}_{n}", n + 1
-    taken.add(rule_id)
-    return rule_id
-
-
-def url_path(url: str) -> str:
-    """The lower-case path of a page URL ('' for none or the bare root)."""
-    try:
-        path = urlsplit(url.strip().lower()).path
-    except ValueError:
-        return ""
-    path = path.rstrip("/")
-    return path if len(path) > 1 else ""
-
-
-def behavioral_candidates(scored: ScoredEvents, training_rows: np.ndarray,
-                          current: list[BehavioralRule], min_contacts: int,
-                          taken: set[str]) -> list[BehavioralRule]:
-    """Every event_type, and every (event_type, page_url path), seen before the moment by at
-    least `min_contacts` training contacts, that no current rule already states."""
-    ev = scored.events
-    seen = (scored.weight > 0) & np.isin(scored.row, training_rows)
-    frame = pd.DataFrame({"row": scored.row[seen], "etype": ev["etype"].to_numpy()[seen],
-                          "path": [url_path(u) for u in ev["url"].to_numpy()[seen]]})
-    stated = {(r.event_type.strip().lower(), (r.url_contains or "").strip().lower())
-              for r in current}
-    found: list[BehavioralRule] = []
-    per_type = frame.groupby("etype")["row"].nunique()
-    per_path = frame[frame["path"] != ""].groupby(["etype", "path"])["row"].nunique()
-    for etype, n in per_type.items():
-        if n >= min_contacts and etype and (etype, "") not in stated:
-            found.append(BehavioralRule(
-                _unique_id(f"bhv_{slug(str(etype))}", taken), str(etype), None, 0.0,
-                description=f"Proposed by lead-funnel calibrate: any {etype} event"))
-    for (etype, path), n in per_path.items():
-        if n >= min_contacts and etype and (etype, path) not in stated:
-            found.append(BehavioralRule(
-                _unique_id(f"bhv_{slug(str(etype))}_{slug(str(path))}", taken), str(etype),
-                str(path), 0.0,
-                description=f"Proposed by lead-funnel calibrate: {etype} on a URL containing "
-                            f"{path}"))
-    return found
-
-
-def fit_candidates(contacts: pd.DataFrame, current: list[FitRule], min_contacts: int,
-                   taken: set[str]) -> list[FitRule]:
-    """Per fit attribute: every value (and null) held by at least `min_contacts` of these
-    (training) contacts that no current rule on the attribute matches; for employee_count the
-    bands of EMPLOYEE_BANDS that the current rules mostly leave out."""
-    found: list[FitRule] = []
-    for attribute in FIT_ATTRIBUTES:
-        rules = [r for r in current if r.attribute == attribute]
-        values = contacts[attribute]
-        text = attribute_text(values)
-        if text.isna().sum() >= min_contacts and not any(
-                fit_matches(pd.Series([None]), r)[0] for r in rules):
-            found.append(FitRule(_unique_id(f"fit_{attribute}_missing", taken), attribute,
-                                 "is_null", None, 0.0,
-                                 f"Proposed by lead-funnel calibrate: {attribute} is unknown"))
-        if attribute == "employee_count":
-            number = pd.to_numeric(text, errors="coerce")
-            for lo, hi in EMPLOYEE_BANDS:
-                in_band = values[(number >= lo) & (number <= hi)]
-                if len(in_band) < min_contacts:
-                    continue
-                covered = np.zeros(len(in_band), dtype=bool)
-                for r in rules:
-                    covered |= fit_matches(in_band, r)
-                if covered.mean() <= 0.5:
-                    found.append(FitRule(
-                        _unique_id(f"fit_employee_count_{lo}_{hi}", taken), attribute,
-                        "between", f"{lo}|{hi}", 0.0,
-                        f"Proposed by lead-funnel calibrate: {lo} to {hi} employees"))
-            continue
-        # written as most contacts spell it (the comparison is case-insensitive anyway)
-        spelled = pd.DataFrame({"text": text, "as_typed": values.map(
-            lambda v: None if pd.isna(v) else str(v).strip())}).dropna()
-        spelling = spelled.groupby("text")["as_typed"].agg(lambda s: s.value_counts().index[0])
-        counts = text.dropna().value_counts()
-        for value, n in counts.items():
-            probe = pd.Series([value])
-            if n < min_contacts or any(fit_matches(probe, r)[0] for r in rules):
-                continue
-            shown = str(spelling.get(value, value))
-            found.append(FitRule(_unique_id(f"fit_{attribute}_{slug(str(value))}", taken),
-                                 attribute, "equals", shown, 0.0,
-                                 f"Proposed by lead-funnel calibrate: {attribute} is {shown}"))
-    return found

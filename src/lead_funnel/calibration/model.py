@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 # Inverse regularisation strengths tried by cross-validation (on standardised features), from
-# the strongest regularisation up; the walk stops once PATIENCE steps in a row did not improve
-# the cross-validated AUC (weakly regularised L1 fits are the slow ones).
+# the strongest regularisation up; once a C beat chance, the walk stops when PATIENCE steps in a
+# row did not improve the cross-validated AUC (weakly regularised L1 fits are the slow ones).
 C_GRID = tuple(float(c) for c in np.logspace(-3, 1, 17))
 PATIENCE = 3
 # Largest |points| of a rule tried when rounding, smallest first: the first whose integer score
@@ -63,7 +63,9 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, folds: int = 5, seed: int = 0,
             scores.append((c, auc))
             if auc > best_auc + 1e-4:
                 best_c, best_auc, stale = c, auc, 0
-            else:
+            elif best_auc > 0.5 + 1e-4:
+                # patience only once a C found some signal: the strongest regularisations
+                # zero every coefficient (CV AUC 0.5) until C is large enough for the data
                 stale += 1
                 if stale >= PATIENCE:
                     break
@@ -81,6 +83,23 @@ def auc(y: np.ndarray, scores: np.ndarray) -> float:
     from sklearn.metrics import roc_auc_score
 
     return float(roc_auc_score(np.asarray(y, dtype=int), scores))
+
+
+def bootstrap_beat_share(y: np.ndarray, challenger: np.ndarray, incumbent: np.ndarray,
+                         rounds: int = 500, seed: int = 0) -> float:
+    """Share of `rounds` paired bootstrap resamples of the contacts (drawn with replacement,
+    seeded) in which `challenger` ranks them at a higher AUC than `incumbent`; resamples with
+    one class only are drawn again."""
+    y = np.asarray(y, dtype=int)
+    rng = np.random.default_rng(seed)
+    wins = done = 0
+    while done < rounds:
+        pick = rng.integers(0, len(y), len(y))
+        if y[pick].min() == y[pick].max():
+            continue
+        wins += auc(y[pick], challenger[pick]) > auc(y[pick], incumbent[pick])
+        done += 1
+    return wins / rounds
 
 
 @dataclass(frozen=True)
