@@ -366,6 +366,7 @@ def copy_project(to: Path) -> Path:
     return to
 
 
+@pytest.mark.slow  # a dbt run of its own
 def test_proposed_seeds_pass_the_seed_tests_and_build(synthetic_result: Calibration,
                                                       tmp_path: Path) -> None:
     """The proposal (current rules re-weighted, new url_contains / equals / is_null / between
