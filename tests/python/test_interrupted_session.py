@@ -64,7 +64,7 @@ def test_sigterm_stops_the_cluster_the_session_started(tmp_path: Path) -> None:
                                            str(PROJECT_DIR / "src"), os.environ.get("PYTHONPATH", "")]))
     session = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-p", "conftest", "-q", "-s", "-c", str(tmp_path / "pytest.ini"),
-         str(tmp_path / "test_probe.py")],
+         "--basetemp", str(tmp_path / "inner"), str(tmp_path / "test_probe.py")],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     state: Path | None = None
     try:
