@@ -151,7 +151,7 @@ pytest: venv postgres-up orchestration chromium ## pytest on the three engines (
 test: lint dbt-test metrics-validate dbt-test-postgres dbt-test-spark pytest ## every test: lint, the three engine builds, pytest
 
 # The fast tier: the pytest tests that carry none of the tier marks of pyproject.toml (postgres,
-# spark, spark_cluster, slow); no server is started. Under 5 minutes on the 2-core machine.
+# spark, spark_cluster, slow); no server is started. Its measured time: BENCHMARKS.md.
 FAST_TESTS := not postgres and not spark and not spark_cluster and not slow
 check: lint dbt-test ## the fast tier: lint, the DuckDB fixture build (data + unit tests), pytest -m "$(FAST_TESTS)"
 	$(BIN)/pytest -q -m "$(FAST_TESTS)"
