@@ -2,6 +2,8 @@
 #   make demo   build the funnel on DuckDB from generated sample data, print a summary, validate it
 #   make test   every test: sqlfluff, mypy, dbt build (data + unit tests) on fixtures on DuckDB,
 #               PostgreSQL (started locally by scripts/postgres_up.sh) and Spark, pytest
+# and the fast tier while you work:
+#   make check  sqlfluff, mypy, the DuckDB fixture build, the pytest tests without a tier mark
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -30,7 +32,7 @@ DBT_FLAGS := --project-dir $(CURDIR) --profiles-dir $(CURDIR)/profiles
 # stamp matches the current inputs, and builds the engine itself otherwise.
 STAMP := $(BIN)/python -m lead_funnel.stamps
 
-.PHONY: help demo bench bench-engines test lint dbt-test dbt-test-postgres dbt-test-spark postgres-up spark-cluster-up spark-cluster-down pytest venv lock clean metrics-validate orchestration chromium parity
+.PHONY: help demo bench bench-engines test check lint dbt-test dbt-test-postgres dbt-test-spark postgres-up spark-cluster-up spark-cluster-down pytest venv lock clean metrics-validate orchestration chromium parity
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | \
@@ -147,6 +149,12 @@ pytest: venv postgres-up orchestration chromium ## pytest on the three engines (
 	$(BIN)/pytest -q
 
 test: lint dbt-test metrics-validate dbt-test-postgres dbt-test-spark pytest ## every test: lint, the three engine builds, pytest
+
+# The fast tier: the pytest tests that carry none of the tier marks of pyproject.toml (postgres,
+# spark, spark_cluster, slow); no server is started. Its measured time: BENCHMARKS.md.
+FAST_TESTS := not postgres and not spark and not spark_cluster and not slow
+check: lint dbt-test ## the fast tier: lint, the DuckDB fixture build (data + unit tests), pytest -m "$(FAST_TESTS)"
+	$(BIN)/pytest -q -m "$(FAST_TESTS)"
 
 # Regenerate the full lock from the top-level pins of requirements.in.
 lock: ## regenerate requirements.txt from requirements.in

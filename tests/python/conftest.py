@@ -3,6 +3,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +19,38 @@ from lead_funnel.dbt_runner import run_dbt
 from lead_funnel.generator import GeneratorConfig, generate_to_dir
 from lead_funnel.loader import (LoaderError, load_directory, postgres_connection,
                                spark_cluster_connection, spark_session)
+
+# Test tiers (the markers of pyproject.toml): a test that uses an engine's fixture carries that
+# engine's mark, so `make check` (-m "not postgres and not spark and not spark_cluster and not
+# slow") never builds on or starts a server. Collection stops on a test that lacks its mark.
+ENGINE_FIXTURE_MARKS = {"postgres_marts": "postgres", "spark_marts": "spark",
+                        "spark_cluster": "spark_cluster", "spark_cluster_marts": "spark_cluster"}
+
+
+def engine_param(engine: str, *marks: pytest.MarkDecorator) -> Any:
+    """`engine` as a pytest.param that carries its tier mark (DuckDB has none) and `marks`."""
+    tier = [] if engine == "duckdb" else [getattr(pytest.mark, engine)]
+    return pytest.param(engine, marks=[*tier, *marks], id=engine)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    unmarked = [f"{item.nodeid} uses {fixture} without @pytest.mark.{mark}"
+                for item in items for fixture, mark in ENGINE_FIXTURE_MARKS.items()
+                if fixture in getattr(item, "fixturenames", ()) and item.get_closest_marker(mark) is None]
+    if unmarked:
+        raise pytest.UsageError("tests missing their tier mark:\n" + "\n".join(unmarked))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # SIGTERM (a CI runner cancelling the job, `kill`, make forwarding it) ends the session the way
+    # Ctrl-C does: pytest then tears the session fixtures down, so the Spark cluster and the
+    # sessions it started are stopped. A second SIGTERM kills at once.
+    def interrupt(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+
 
 SMALL = GeneratorConfig(contacts=2_000, seed=7, dirty_rate=0.05, as_of="2025-06-30T12:00:00Z")
 

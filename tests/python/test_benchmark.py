@@ -47,6 +47,7 @@ def compiled_moments_sql(tmp_path_factory: pytest.TempPathFactory) -> str:
     return (target / relative).read_text(encoding="utf-8")
 
 
+@pytest.mark.slow  # a dbt run of its own
 def test_window_pass_equals_the_literal_formula(compiled_moments_sql: str) -> None:
     comparison = dense_comparison(compiled_moments_sql, "bench", contacts=5, moments_per_contact=300, repeat=1)
     assert comparison.window_pass.rows == comparison.self_join.rows == 5 * 300
@@ -60,6 +61,7 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> BenchmarkResult:
     return run_benchmark(300, seed=5, repeat=1, work_dir=tmp_path_factory.mktemp("bench"))
 
 
+@pytest.mark.slow
 def test_benchmark_produces_every_figure(tiny_run: BenchmarkResult) -> None:
     """The figures exist and are coherent; how fast they are is never checked."""
     result = tiny_run
@@ -120,6 +122,8 @@ def test_floor_statement_applies_offsets_rules_and_decay(tmp_path: Path) -> None
     assert floor_query(database, 60, 30, repeat=1).rows == 1
 
 
+@pytest.mark.postgres
+@pytest.mark.slow
 def test_engine_benchmark_builds_in_a_database_of_its_own(
         tmp_path: Path, postgres_marts: Marts, monkeypatch: pytest.MonkeyPatch) -> None:
     """`benchmark --engine postgres`: both builds' figures, and they ran in
@@ -153,6 +157,7 @@ def test_engine_benchmark_names_the_engines_it_has() -> None:
 
 
 @pytest.mark.parametrize(("setting", "expected"), [(None, "2.7 GiB"), ("1GB", "953.6 MiB")])
+@pytest.mark.slow  # a dbt run of its own
 def test_duckdb_profile_caps_memory(tmp_path: Path, setting: str | None, expected: str) -> None:
     """The duckdb output sets memory_limit (3 GB unless LEAD_FUNNEL_DUCKDB_MEMORY_LIMIT says
     otherwise), so a large build spills instead of taking DuckDB's default 80% of RAM."""

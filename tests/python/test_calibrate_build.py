@@ -102,6 +102,7 @@ def cohort(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Calibration,
     return raw, result, work
 
 
+@pytest.mark.slow  # the cohort fixture runs three dbt builds
 def test_the_held_out_part_shares_one_horizon(cohort: tuple[Path, Calibration, Path]) -> None:
     _, result, _ = cohort
     held_out = result.scores[result.scores["is_test"]]
@@ -116,6 +117,7 @@ def test_the_held_out_part_shares_one_horizon(cohort: tuple[Path, Calibration, P
     assert result.verdict.adopt and result.positives >= 100
 
 
+@pytest.mark.slow  # the cohort fixture runs three dbt builds
 def test_proposed_seeds_build_and_score_as_the_report_says(
         cohort: tuple[Path, Calibration, Path]) -> None:
     """Build 2: the proposal (current rules re-weighted, new per-value, band, daily and
@@ -143,6 +145,7 @@ def test_proposed_seeds_build_and_score_as_the_report_says(
     assert auc(labels, np.round(built, 6)) == pytest.approx(result.calibrated.auc, abs=1e-3)
 
 
+@pytest.mark.slow  # the cohort fixture runs three dbt builds
 def test_current_rules_score_as_the_report_says(cohort: tuple[Path, Calibration, Path]) -> None:
     """Build 3: the project's own seeds at the horizon: fit_score + engagement_score (no
     product-usage points, as in lead_stages.total_score) is the report's current score."""

@@ -17,6 +17,8 @@ import pytest
 
 from lead_funnel.dbt_runner import build_command, dbt_env
 
+pytestmark = pytest.mark.slow  # dbt docs generate: make test only
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 MARTS_DIR = PROJECT_DIR / "models" / "marts"
 FIXTURE_AS_OF = "2024-07-01T00:00:00Z"
@@ -163,3 +165,20 @@ def test_overview_rule_table_matches_the_readme(manifest: dict[str, Any]) -> Non
                 assert name in models, (rule, name)
         for name in re.findall(r"`([a-z_]+)`", macro_cell):
             assert name in macros, (rule, name)
+
+
+def test_pages_cite_only_sections_of_the_rules_doc(manifest: dict[str, Any]) -> None:
+    # The site's pages are made of descriptions, doc blocks and model code: every rule they cite
+    # is a section docs/funnel_rules.md has, and none names a rules file the repository lacks
+    # (the same check as test_doc_references.py, on what dbt rendered).
+    from test_doc_references import broken_references, rule_sections
+
+    texts = {f"{node['unique_id']}.{field}": node[field]
+             for kind in ("nodes", "macros", "docs", "metrics", "semantic_models", "exposures")
+             for node in manifest[kind].values()
+             for field in ("description", "raw_code", "block_contents", "macro_sql")
+             if isinstance(node.get(field), str) and node["package_name"] == "lead_funnel"}
+    assert any("\u00a7" in text for text in texts.values())  # the section sign
+    problems = {name: found for name, text in texts.items()
+                if (found := broken_references(name, text, rule_sections()))}
+    assert not problems, problems

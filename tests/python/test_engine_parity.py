@@ -34,7 +34,7 @@ from lead_funnel.dbt_runner import build_command
 from lead_funnel.generator import format_utc, generate_to_dir, parse_as_of
 from lead_funnel.loader import recreate_postgres_database
 
-from conftest import SMALL
+from conftest import SMALL, engine_param
 from incremental_support import split_by_loaded_at
 from parity_support import (
     ENGINES,
@@ -121,6 +121,9 @@ def parity(tmp_path_factory: pytest.TempPathFactory) -> Parity:
     return result
 
 
+@pytest.mark.postgres
+@pytest.mark.spark
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ENGINES)
 def test_every_engine_builds_the_base_and_the_next_day(parity: Parity, engine: str) -> None:
     failures = parity.failures(engine)
@@ -128,6 +131,9 @@ def test_every_engine_builds_the_base_and_the_next_day(parity: Parity, engine: s
     assert all((engine, step) in parity.tables for step in STEPS)
 
 
+@pytest.mark.postgres
+@pytest.mark.spark
+@pytest.mark.slow
 @pytest.mark.parametrize("relation", list(RELATION_KEYS))
 @pytest.mark.parametrize("engine", OTHER_ENGINES)
 @pytest.mark.parametrize("step", STEPS)
@@ -148,6 +154,9 @@ def test_relation_is_the_same_on_every_engine(parity: Parity, step: str, engine:
         comparison.problems)
 
 
+@pytest.mark.postgres
+@pytest.mark.spark
+@pytest.mark.slow
 def test_the_comparison_is_not_vacuous(parity: Parity) -> None:
     """Every compared relation has rows, the contracts declare only contract types, the sample is
     dirty (several quarantine reasons) and day 1 changes the marts, so equal engines mean
@@ -282,7 +291,7 @@ def test_written_offsets() -> None:
     assert written(moment, "Z") == "2024-07-01T00:00:00Z"
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", [engine_param(engine, pytest.mark.slow) for engine in ENGINES])
 def test_source_freshness_applies_offsets(engine: str, tmp_path: Path) -> None:
     now = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None)
     write_freshness_raw(tmp_path / "raw", now)

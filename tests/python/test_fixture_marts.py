@@ -18,12 +18,14 @@ import pytest
 
 from lead_funnel.marts import DATA_QUALITY_SCHEMA
 
-from conftest import Marts
+from conftest import Marts, engine_param
 
 AS_OF = datetime(2024, 7, 1)
 
 
-@pytest.fixture(scope="module", params=["duckdb", "postgres", "spark", "spark_cluster"])
+@pytest.fixture(scope="module", params=[engine_param("duckdb"), engine_param("postgres"),
+                                        engine_param("spark"),
+                                        engine_param("spark_cluster", pytest.mark.slow)])
 def marts(request: pytest.FixtureRequest) -> Marts:
     """Every expectation holds on the three engines: the DuckDB default, PostgreSQL, Spark in a
     local session and Spark as a cluster behind a Thrift server (dbt-spark `thrift`)."""

@@ -75,6 +75,8 @@ from incremental_support import (
     stage_fixture_day,
 )
 
+pytestmark = pytest.mark.slow  # day-by-day incremental builds against full refreshes: make test only
+
 DAYS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "days"
 FIXTURE_DAY_AS_OF = {"day1": "2024-07-02T00:00:00Z", "day2": "2024-07-03T00:00:00Z",
                      "day3": "2024-08-02T00:00:00Z"}

@@ -320,6 +320,8 @@ def test_a_table_failing_mid_load_rolls_back_the_whole_load(
     assert snapshot(database) == before  # contacts, loaded first, rolled back
 
 
+@pytest.mark.spark_cluster
+@pytest.mark.slow
 def test_spark_cluster_loads_and_appends_through_the_thrift_server(
         tmp_path: Path, spark_cluster: dict[str, str]) -> None:
     """The cluster loader (PyHive to the Thrift server, which reads the CSV itself) carries the

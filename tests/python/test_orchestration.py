@@ -27,6 +27,8 @@ import pytest
 from conftest import FIXTURE_DIR, PROJECT_DIR
 from lead_funnel.loader import load_directory
 
+pytestmark = pytest.mark.slow  # the Dagster job, three dbt builds: make test only
+
 # orchestration/ is read from the checkout (as `dagster dev` does from the repository root).
 if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))

@@ -52,6 +52,7 @@ def _ask(proc: subprocess.Popen[str]) -> str:
     return proc.stdout.readline().strip()
 
 
+@pytest.mark.slow  # a dbt run of its own
 def test_reader_of_the_published_file_never_blocks_the_build(fixture_db: Path,
                                                               tmp_path: Path) -> None:
     working, published = tmp_path / "work.duckdb", tmp_path / "bi" / "published.duckdb"

@@ -22,6 +22,8 @@ from lead_funnel.generator import GeneratorConfig, generate_to_dir, normalise_as
 from lead_funnel.loader import load_directory
 from lead_funnel.marts import DATA_QUALITY_SCHEMA, relation
 
+pytestmark = pytest.mark.slow  # rebuilds of generated dirty sets and of the fixture: make test only
+
 DIRTY = GeneratorConfig(contacts=2_000, seed=11, dirty_rate=0.10, as_of="2025-06-30T12:00:00Z")
 FUNNEL_MARTS = ("lead_stages", "lead_handoffs", "lead_stage_transitions", "funnel_conversion",
                 "funnel_volume_daily", "dq_quarantined_rows", "dq_source_reconciliation")

@@ -441,6 +441,7 @@ def test_cli_max_shrink_and_no_history(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["validate", "--database", database, "--max-shrink", "0.5"]) == 0
 
 
+@pytest.mark.slow  # a dbt run of its own
 def test_wiped_extract_fails_the_volume_check(fixture_db: Path, tmp_path: Path) -> None:
     """The brief's case end to end: a validated build, then raw.opportunities arrives empty
     (a wiped extract), the project is rebuilt (dbt build passes) and validate fails."""
