@@ -245,3 +245,21 @@ def test_the_cli_writes_and_loads_the_shape(tmp_path: Path) -> None:
         "deal_contact.csv"}
     assert {path.name for path in (out / "restricted").glob("*.csv")} == {
         f"{table}.csv" for table in TABLE_COLUMNS}
+
+
+def test_the_rules_doc_lists_exactly_the_published_columns() -> None:
+    """docs/funnel_rules.md §10's HubSpot table names every table with its required and optional
+    columns as models/staging/hubspot/_hubspot__sources.yml declares them."""
+    rules = (PROJECT_DIR / "docs" / "funnel_rules.md").read_text(encoding="utf-8")
+    rows = {}
+    section = rules.split("\nHubSpot:\n", 1)[1].split("\n\n- ", 1)[0]  # up to the readings
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.split("|")[1:-1]]
+        if len(cells) == 3 and cells[0].startswith("`"):
+            rows[cells[0].strip("`")] = [[name.strip(" `") for name in cell.split(",") if name.strip()]
+                                         for cell in cells[1:]]
+    required, published = published_columns(True), published_columns(False)
+    assert set(rows) == set(published)
+    for table, (required_cells, optional_cells) in rows.items():
+        assert required_cells == required[table], table
+        assert sorted(required_cells + optional_cells) == sorted(published[table]), table
