@@ -64,10 +64,20 @@ unmapped_forms as (
 
 final as (
 
-    select 'hubspot' as connector, source_table, source_field, source_value, row_count
+    select
+        'hubspot' as connector,
+        source_table,
+        source_field,
+        source_value,
+        row_count
     from unmapped_statuses
     union all
-    select 'hubspot' as connector, source_table, source_field, source_value, row_count
+    select
+        'hubspot' as connector,
+        source_table,
+        source_field,
+        source_value,
+        row_count
     from unmapped_forms
 
 )
