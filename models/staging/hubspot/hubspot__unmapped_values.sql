@@ -62,6 +62,14 @@ unmapped_forms as (
 
 ),
 
+unmapped_values as (
+
+    select * from unmapped_statuses
+    union all
+    select * from unmapped_forms
+
+),
+
 final as (
 
     select
@@ -70,15 +78,7 @@ final as (
         source_field,
         source_value,
         row_count
-    from unmapped_statuses
-    union all
-    select
-        'hubspot' as connector,
-        source_table,
-        source_field,
-        source_value,
-        row_count
-    from unmapped_forms
+    from unmapped_values
 
 )
 
