@@ -26,6 +26,9 @@
         {%- if var('sql_min_bant') < 0 or var('sql_min_bant') > 4 -%}
             {%- do problems.append('sql_min_bant must be between 0 and 4 (got ' ~ var('sql_min_bant') ~ ')') -%}
         {%- endif -%}
+        {%- if var('crm_connector', 'raw') not in ('raw', 'hubspot', 'salesforce') -%}
+            {%- do problems.append("crm_connector must be raw, hubspot or salesforce (got '" ~ var('crm_connector') ~ "')") -%}
+        {%- endif -%}
         {%- if not (var('fit_grade_a') >= var('fit_grade_b') >= var('fit_grade_c')) -%}
             {%- do problems.append('fit grades must satisfy fit_grade_a >= fit_grade_b >= fit_grade_c') -%}
         {%- endif -%}

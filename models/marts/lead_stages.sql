@@ -1,5 +1,6 @@
 {#- One row per contact not deleted: its attributes, scores, stage timestamps, current stage,
-    handoff summary and owner (docs/funnel_rules.md §6). The only place "not deleted" is decided: the other
+    handoff summary and owner (docs/funnel_rules.md §6), and the CRM's own MQL stamp beside the computed one
+    (crm_mql_at, docs/funnel_rules.md §10). The only place "not deleted" is decided: the other
     marts keep the contacts of this one. -#}
 with
 
@@ -43,6 +44,12 @@ handoffs as (
 activities as (
 
     select * from {{ ref('int_sales_activities_cycled') }}
+
+),
+
+crm_mql_stamps as (
+
+    select * from {{ ref('stg_crm__crm_mql_stamps') }}
 
 ),
 
@@ -111,7 +118,8 @@ final as (
         cast(coalesce(handoff_summary.mql_count, 0) as {{ dbt.type_bigint() }}) as mql_count,
         cast(latest_activities.owner_id as {{ dbt.type_string() }}) as owner_id,
         cast(engagement_scores.product_score as {{ type_double() }}) as product_score,
-        cast(handoff_summary.pql_at as {{ dbt.type_timestamp() }}) as pql_at
+        cast(handoff_summary.pql_at as {{ dbt.type_timestamp() }}) as pql_at,
+        cast(crm_mql_stamps.crm_mql_at as {{ dbt.type_timestamp() }}) as crm_mql_at
     from contacts
     inner join fit_scores
         on contacts.contact_id = fit_scores.contact_id
@@ -127,6 +135,8 @@ final as (
         on
             contacts.contact_id = latest_activities.contact_id
             and latest_activities.recency_rank = 1
+    left join crm_mql_stamps
+        on contacts.contact_id = crm_mql_stamps.contact_id
 
 )
 

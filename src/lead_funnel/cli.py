@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Sequence
@@ -16,6 +17,7 @@ from lead_funnel.calibration.report import DEFAULT_OUT as CALIBRATE_OUT
 from lead_funnel.calibration.report import project_config, run_calibration
 from lead_funnel.dbt_runner import DbtError, parse_vars, project_dir, run_dbt
 from lead_funnel.generation.next_day import generate_next_day
+from lead_funnel.generation.shapes import CONNECTOR_SHAPES, SHAPES, restrict_to_shape, write_shape
 from lead_funnel.generator import (
     DEFAULT_AS_OF,
     DEFAULT_CHUNK_SIZE,
@@ -60,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
                      "would append on the day after the set in --out (as_of + 1 day)")
     gen.add_argument("--day-out", default=None, metavar="NEWDIR",
                      help="with --next-day: directory for the day's rows")
+    gen.add_argument("--shape", default="raw", choices=SHAPES,
+                     help="raw (default): the four raw tables; hubspot / salesforce: the same "
+                     "world as Fivetran's connector lands it (one CSV per table in --out) and, in "
+                     "--out/restricted, its raw rendition restricted to what the connector can "
+                     "express (docs/connect_your_crm.md)")
 
     load = sub.add_parser(
         "load", help="load the raw CSVs into DuckDB, PostgreSQL or Spark (replaces the tables "
@@ -72,7 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--data", required=True, metavar="DIR", help="directory with the four CSVs")
     load.add_argument("--database", default=None,
                       help="DuckDB file (env LEAD_FUNNEL_DUCKDB, else lead_funnel.duckdb)")
-    load.add_argument("--schema", default=DEFAULT_SCHEMA, help="target schema (raw)")
+    load.add_argument("--schema", default=None,
+                      help="target schema (raw; with --shape: the connector's name)")
+    load.add_argument("--shape", default="raw", choices=SHAPES,
+                      help="raw (default): DIR holds the four raw tables; hubspot / salesforce: "
+                      "every CSV of DIR is a table of the connector (lead-funnel generate --shape)")
     load.add_argument("--engine", default="duckdb", choices=ENGINES,
                       help="warehouse: duckdb (default), postgres (reads the LEAD_FUNNEL_PG_* "
                       "variables) or spark (the local session of the dbt profile)")
@@ -92,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "appended to, or to rebuild from scratch); default: the daily incremental build")
     build.add_argument("--database", default=None,
                        help="DuckDB file for the profile (default: env LEAD_FUNNEL_DUCKDB)")
+    build.add_argument("--connector", default=None, choices=SHAPES,
+                       help="read the CRM through this connector (var crm_connector: raw, "
+                       "hubspot or salesforce)")
 
     summary = sub.add_parser("summary", help="print the funnel summary from the marts")
     summary.add_argument("--database", default=None,
@@ -117,6 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_generate_args(demo, "data/sample")
     demo.add_argument("--database", default=None,
                       help="DuckDB file (env LEAD_FUNNEL_DUCKDB, else lead_funnel.duckdb)")
+    demo.add_argument("--connector", default="raw", choices=SHAPES,
+                      help="run the demo through a connector's adapter: the sample is written as "
+                      "the connector lands it, loaded into its schema and built with "
+                      "crm_connector set (raw: the four raw tables)")
     report = sub.add_parser(
         "report", help="write the funnel report: one self-contained HTML page (opens offline)")
     report.add_argument("--database", default=None,
@@ -200,6 +218,24 @@ def _generate(out: str, contacts: int, seed: int, dirty_rate: float, as_of: str,
     return str(manifest["as_of"])
 
 
+def _generate_shape(out: str, contacts: int, seed: int, dirty_rate: float, as_of: str,
+                    shape: str, chunk_size: int = DEFAULT_CHUNK_SIZE) -> str:
+    """The world generated in a scratch directory, written in ``out`` as ``shape`` lands it,
+    with its restricted raw rendition in ``out``/restricted."""
+    if shape == "raw":
+        return _generate(out, contacts, seed, dirty_rate, as_of, chunk_size=chunk_size)
+    with tempfile.TemporaryDirectory(prefix="lead_funnel_shape_") as scratch:
+        generated = _generate(scratch, contacts, seed, dirty_rate, as_of, chunk_size=chunk_size)
+        # Every CSV of the folder is a table to `lead-funnel load --shape`: none left from before.
+        for stale in Path(out).glob("*.csv"):
+            stale.unlink()
+        write_shape(shape, Path(scratch), Path(out))
+        restrict_to_shape(shape, Path(scratch), Path(out) / "restricted")
+    tables = ", ".join(sorted(path.stem for path in Path(out).glob("*.csv")))
+    print(f"wrote {out} as {shape} lands it ({tables}) and {out}/restricted (its raw rendition)")
+    return generated
+
+
 def _next_day(out: str, day_out: str | None, output_format: str) -> None:
     if not day_out:
         raise ValueError("--next-day needs --day-out NEWDIR (the existing set stays in --out)")
@@ -212,8 +248,8 @@ def _next_day(out: str, day_out: str | None, output_format: str) -> None:
 
 
 def _load(data: str, database: str, schema: str, engine: str = "duckdb", append: bool = False,
-          allow_empty: bool = False) -> None:
-    loads = load_tables(data, database, schema, engine, append, allow_empty)
+          allow_empty: bool = False, shape: str = "raw") -> None:
+    loads = load_tables(data, database, schema, engine, append, allow_empty, shape)
     for load in loads:
         notes = load.source.notes()
         if notes:
@@ -239,15 +275,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "generate" and args.next_day:
             _next_day(args.out, args.day_out, args.output_format)
+        elif args.command == "generate" and args.shape != "raw":
+            if args.output_format != "csv":
+                raise ValueError("--shape writes CSV files only (drop --format)")
+            _generate_shape(args.out, args.contacts, args.seed, args.dirty_rate, args.as_of,
+                            args.shape, args.chunk_size)
         elif args.command == "generate":
             _generate(args.out, args.contacts, args.seed, args.dirty_rate, args.as_of,
                       args.output_format, args.chunk_size)
         elif args.command == "load":
-            _load(args.data, args.database or default_database(), args.schema, args.engine,
-                  args.append, args.allow_empty)
+            _load(args.data, args.database or default_database(),
+                  args.schema or (DEFAULT_SCHEMA if args.shape == "raw" else args.shape),
+                  args.engine, args.append, args.allow_empty, args.shape)
         elif args.command == "build":
+            dbt_vars = parse_vars(args.var)
+            if args.connector:
+                dbt_vars["crm_connector"] = args.connector
             run_dbt("build", as_of=args.as_of, select=args.select, database=args.database,
-                    dbt_vars=parse_vars(args.var),
+                    dbt_vars=dbt_vars,
                     extra_args=["--full-refresh"] if args.full_refresh else [])
         elif args.command == "summary":
             print(summarize(args.database or default_database()))
@@ -259,10 +304,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0 if report.success else 1
         elif args.command == "demo":
             database = args.database or default_database()
-            as_of = _generate(args.out, args.contacts, args.seed, 0.02, DEFAULT_AS_OF)
-            _load(args.out, database, DEFAULT_SCHEMA)
+            connector = args.connector
+            as_of = _generate_shape(args.out, args.contacts, args.seed, 0.02, DEFAULT_AS_OF,
+                                    connector)
+            _load(args.out, database, DEFAULT_SCHEMA if connector == "raw" else connector,
+                  shape=connector)
             # The sample replaced the raw tables: rebuild from scratch, not incrementally.
-            run_dbt("build", as_of=as_of, database=database, extra_args=["--full-refresh"])
+            run_dbt("build", as_of=as_of, database=database, extra_args=["--full-refresh"],
+                    dbt_vars={"crm_connector": connector} if connector in CONNECTOR_SHAPES
+                    else None)
             print(summarize(database))
         elif args.command == "report":
             path = write_report(args.database or default_database(), args.out,

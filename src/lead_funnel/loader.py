@@ -35,17 +35,26 @@ def default_database() -> str:
     return os.environ.get("LEAD_FUNNEL_DUCKDB", DEFAULT_DATABASE)
 
 
-def source_files(data_dir: Path | str, tables: tuple[str, ...] = TABLES) -> dict[str, CsvFile]:
+def source_files(data_dir: Path | str, tables: tuple[str, ...] = TABLES,
+                 shape: str = "raw") -> dict[str, CsvFile]:
     """The CSV of every table, checked up front so that nothing is loaded half-way: each file
     must exist, decode, and its header must hold every column of the docs/funnel_rules.md §2 contract (extra
-    columns an EL tool adds are kept)."""
+    columns an EL tool adds are kept). A connector ``shape`` (hubspot, salesforce: the tables
+    ``lead-funnel generate --shape`` writes, docs/funnel_rules.md §10) loads every CSV of the
+    directory as the table of its name; the adapter's on-run-start check names missing columns."""
     directory = Path(data_dir)
-    files = {name: directory / f"{name}.csv" for name in tables}
+    if shape != "raw":
+        files = {path.stem: path for path in sorted(directory.glob("*.csv"))}
+        if not files:
+            raise LoaderError(f"no CSV file in {directory} (a {shape} folder holds one per table)")
+    else:
+        files = {name: directory / f"{name}.csv" for name in tables}
     missing = [str(path) for path in files.values() if not path.is_file()]
     if missing:
         raise LoaderError("missing raw CSV file(s): " + ", ".join(missing))
     try:
-        return {name: inspect_csv(path, TABLE_COLUMNS[name]) for name, path in files.items()}
+        return {name: inspect_csv(path, TABLE_COLUMNS[name] if shape == "raw" else ())
+                for name, path in files.items()}
     except CsvFileError as exc:
         raise LoaderError(str(exc)) from exc
 
@@ -436,15 +445,16 @@ def _explain(exc: Exception, source: CsvFile, scratch: Path) -> str:
 
 def load_tables(data_dir: Path | str, database: str | Path | None = None,
                 schema: str = DEFAULT_SCHEMA, engine: str = "duckdb", append: bool = False,
-                allow_empty: bool = False) -> list[TableLoad]:
+                allow_empty: bool = False, shape: str = "raw") -> list[TableLoad]:
     """Load the four raw CSVs of ``data_dir`` into ``schema``: replace the tables (default) or
     append the rows to them. Every file is checked, and a file that is not comma-separated
     UTF-8 rewritten, before any table is touched; a non-empty table is never replaced by an
-    empty extract unless ``allow_empty``."""
+    empty extract unless ``allow_empty``. With a connector ``shape``, every CSV of ``data_dir``
+    (see :func:`source_files`)."""
     schema = _identifier(schema)
     if engine not in ENGINES:
         raise LoaderError(f"unsupported engine {engine!r} (available: {', '.join(ENGINES)})")
-    files = source_files(data_dir)
+    files = source_files(data_dir, shape=shape)
     with tempfile.TemporaryDirectory(prefix="lead_funnel_load_") as scratch:
         paths: dict[str, Path] = {}
         for name, source in files.items():
@@ -481,8 +491,9 @@ def load_tables(data_dir: Path | str, database: str | Path | None = None,
 
 def load_directory(data_dir: Path | str, database: str | Path | None = None,
                    schema: str = DEFAULT_SCHEMA, engine: str = "duckdb", append: bool = False,
-                   allow_empty: bool = False) -> dict[str, int]:
+                   allow_empty: bool = False, shape: str = "raw") -> dict[str, int]:
     """Load the four raw CSVs of ``data_dir`` (see :func:`load_tables`); return the row count
     of every table after the load."""
     return {load.table: load.rows_in_table
-            for load in load_tables(data_dir, database, schema, engine, append, allow_empty)}
+            for load in load_tables(data_dir, database, schema, engine, append, allow_empty,
+                                    shape)}

@@ -14,7 +14,7 @@ with
 
 source as (
 
-    select * from {{ source('crm', 'opportunities') }}
+    select * from {{ crm_raw_relation('opportunities') }}
 
 ),
 

@@ -14,7 +14,7 @@ with
 
 source as (
 
-    select * from {{ source('crm', 'sales_activities') }}
+    select * from {{ crm_raw_relation('sales_activities') }}
 
 ),
 

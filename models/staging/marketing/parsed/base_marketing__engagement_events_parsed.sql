@@ -13,7 +13,7 @@ with
 
 source as (
 
-    select * from {{ source('marketing', 'engagement_events') }}
+    select * from {{ crm_raw_relation('engagement_events') }}
 
 ),
 
