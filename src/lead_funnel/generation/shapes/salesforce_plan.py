@@ -57,11 +57,14 @@ EXPECTED_CLOSE_DAYS = 30  # close_date of an open opportunity: its expected clos
 
 
 def utc(text: str) -> datetime | None:
-    """ISO-8601 text as a naive UTC datetime (an offset applied), None when blank."""
+    """ISO-8601 text as a naive UTC datetime (an offset applied), None when blank or malformed."""
     value = text.strip()
     if not value:
         return None
-    parsed = datetime.fromisoformat(value.replace("z", "Z"))
+    try:
+        parsed = datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        return None
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
     return parsed
@@ -199,6 +202,9 @@ def _lead_statuses(person: Person, steps: list[RawRow]) -> None:
         current = status
         if status == CONVERTED_STATUS:
             person.converted_at = at
+            if first_opportunity is not None and person.number % 2:
+                # converted with its first opportunity (no contact role: the lead names it)
+                person.converted_opportunity_id = first_opportunity["opportunity_id"]
             break
     if person.converted_at is None and first_opportunity is not None and first_opportunity_at:
         person.converted_at = first_opportunity_at
@@ -233,12 +239,25 @@ def _campaign_types(people: list[Person]) -> dict[str, str]:
             for campaign, count in sorted(members.items())}
 
 
+def _usable(raw_dir: Path, table: str, key: str, required: str) -> list[RawRow]:
+    """The rows with a key, a contact and a parseable required timestamp (a dirty row, which
+    staging would quarantine, has no place in a connector's tables)."""
+    return [row for row in read_rows(raw_dir / f"{table}.csv")
+            if row[key].strip() and row["contact_id"].strip() and utc(row[required])]
+
+
 def plan_salesforce(raw_dir: Path) -> SalesforcePlan:
     """The plan of the raw world in ``raw_dir`` (see the module docstring)."""
-    contacts = _latest_versions(read_rows(raw_dir / "contacts.csv"), "contact_id")
-    opportunities = _latest_versions(read_rows(raw_dir / "opportunities.csv"), "opportunity_id")
-    events = _first_deliveries(read_rows(raw_dir / "engagement_events.csv"), "event_id")
-    activities = _first_deliveries(read_rows(raw_dir / "sales_activities.csv"), "activity_id")
+    contacts = _latest_versions(_usable(raw_dir, "contacts", "contact_id", "created_at"),
+                                "contact_id")
+    opportunities = _latest_versions(
+        _usable(raw_dir, "opportunities", "opportunity_id", "created_at"), "opportunity_id")
+    events = _first_deliveries(
+        _usable(raw_dir, "engagement_events", "event_id", "occurred_at"), "event_id")
+    activities = [row for row in _first_deliveries(
+        _usable(raw_dir, "sales_activities", "activity_id", "occurred_at"), "activity_id")
+        if row["activity_type"].strip().lower() in (*STATUS_OF_ACTIVITY, *TASK_ACTIVITIES,
+                                                    "meeting")]
     by_contact: dict[str, dict[str, list[RawRow]]] = {}
     for table, rows in (("opportunities", list(opportunities.values())), ("events", events),
                         ("activities", activities)):
