@@ -85,9 +85,10 @@
         {%- set reads_adapter = [] -%}
         {%- for unique_id in selected_resources or [] -%}
             {%- set node = graph.nodes.get(unique_id) -%}
-            {%- if node is not none and node.depends_on.nodes | select('match', adapter_prefix) | list -%}
+            {%- for parent in (node.depends_on.nodes if node is not none else [])
+                    if parent.startswith(adapter_prefix) -%}
                 {%- do reads_adapter.append(unique_id) -%}
-            {%- endif -%}
+            {%- endfor -%}
         {%- endfor -%}
         {%- if reads_adapter -%}
             {%- for source in graph.sources.values() if source.source_name == connector -%}
