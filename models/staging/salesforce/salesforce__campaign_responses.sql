@@ -22,12 +22,7 @@ campaigns as (
 
 form_event_types as (
 
-    select
-        lower(trim(form_id_or_name)) as response_key,
-        min(trim(event_type)) as event_type
-    from {{ ref('connector_form_event_types') }}
-    where lower(trim(connector)) = 'salesforce'
-    group by lower(trim(form_id_or_name))
+    {{ connector_form_rows('salesforce') }}
 
 ),
 
@@ -82,11 +77,11 @@ final as (
         responses.loaded_at
     from responses
     left join form_event_types as by_type_and_status
-        on lower(responses.response_key) = by_type_and_status.response_key
+        on lower(responses.response_key) = by_type_and_status.form_key
     left join form_event_types as by_type
-        on lower(responses.campaign_type) = by_type.response_key
+        on lower(responses.campaign_type) = by_type.form_key
     left join form_event_types as by_status
-        on lower(responses.member_status) = by_status.response_key
+        on lower(responses.member_status) = by_status.form_key
 
 )
 

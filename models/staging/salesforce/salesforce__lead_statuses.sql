@@ -21,13 +21,7 @@ history as (
 
 status_mapping as (
 
-    select
-        lower(trim(source_value)) as status_key,
-        nullif(trim(activity_type), '') as activity_type,
-        nullif(trim(rejection_reason), '') as rejection_reason,
-        coalesce(bant_confirmed, false) as bant_confirmed
-    from {{ ref('connector_status_mapping') }}
-    where lower(trim(connector)) = 'salesforce' and lower(trim(source_field)) = 'status'
+    {{ connector_status_rows('salesforce', 'Status') }}
 
 ),
 
@@ -95,7 +89,7 @@ final as (
     left join leads
         on statuses.lead_id = leads.lead_id
     left join status_mapping
-        on lower(statuses.status) = status_mapping.status_key
+        on upper(statuses.status) = status_mapping.status_key
 
 )
 

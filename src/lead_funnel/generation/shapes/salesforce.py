@@ -19,9 +19,7 @@ from typing import Iterable, Mapping, Sequence
 from lead_funnel.contract import TABLE_COLUMNS
 from lead_funnel.dbt_runner import project_dir
 from lead_funnel.generation.shapes.salesforce_plan import (
-    TASK_ACTIVITIES,
     Person,
-    RawRow,
     SalesforcePlan,
     StatusChange,
     day_text,
@@ -29,10 +27,10 @@ from lead_funnel.generation.shapes.salesforce_plan import (
     iso,
     midnight,
     plan_salesforce,
-    read_rows,
-    truthy,
-    utc,
 )
+from lead_funnel.generation.shapes.world import form_event_types, normalised, parse_flag
+
+RawRow = dict[str, str]
 
 CONNECTOR = "salesforce"
 # The columns each landed table is written with (Fivetran's names; a subset of what it lands).
@@ -84,33 +82,33 @@ def _who_id(person: Person) -> str:
 
 
 def _lead(person: Person) -> RawRow:
-    row, last = person.row, person.statuses[-1] if person.statuses else None
-    modified = row["updated_at"] if person.has_history or last is None else iso(last.at)
+    contact, last = person.contact, person.statuses[-1] if person.statuses else None
+    modified = iso(contact.updated_at if person.has_history or last is None else last.at)
     return {
         "id": person.contact_id, "first_name": "Lead", "last_name": person.contact_id,
-        "company": row["company_name"], "title": row["job_title"], "industry": row["industry"],
-        "country": row["country_code"], "email": row["email"],
-        "lead_source": row["lead_source"], "number_of_employees": row["employee_count"],
+        "company": contact.company_name, "title": contact.job_title,
+        "industry": contact.industry, "country": contact.country_code, "email": contact.email,
+        "lead_source": contact.lead_source, "number_of_employees": contact.employee_count,
         "status": person.current_status, "owner_id": person.owner_id,
         "is_converted": _flag(person.is_converted),
         "converted_contact_id": person.sf_contact_id if person.is_converted else "",
         "converted_account_id": person.account_id if person.is_converted else "",
         "converted_opportunity_id": person.converted_opportunity_id,
         "converted_date": day_text(person.converted_at) if person.converted_at else "",
-        "created_date": row["created_at"], "last_modified_date": modified,
-        "is_deleted": _flag(truthy(row["is_deleted"])), "_fivetran_synced": row["_loaded_at"],
+        "created_date": iso(contact.created_at), "last_modified_date": modified,
+        "is_deleted": _flag(contact.is_deleted), "_fivetran_synced": contact.loaded_at,
     }
 
 
 def _contact(person: Person) -> RawRow:
-    row = person.row
-    created = iso(person.converted_at) if person.is_lead else row["created_at"]
+    contact = person.contact
+    created = person.converted_at if person.is_lead else contact.created_at
     return {
-        "id": person.sf_contact_id, "account_id": person.account_id, "email": row["email"],
-        "title": row["job_title"], "mailing_country": row["country_code"],
-        "lead_source": row["lead_source"], "owner_id": person.owner_id,
-        "created_date": created, "last_modified_date": row["updated_at"],
-        "is_deleted": _flag(truthy(row["is_deleted"])), "_fivetran_synced": row["_loaded_at"],
+        "id": person.sf_contact_id, "account_id": person.account_id, "email": contact.email,
+        "title": contact.job_title, "mailing_country": contact.country_code,
+        "lead_source": contact.lead_source, "owner_id": person.owner_id,
+        "created_date": iso(created), "last_modified_date": iso(contact.updated_at),
+        "is_deleted": _flag(contact.is_deleted), "_fivetran_synced": contact.loaded_at,
     }
 
 
@@ -125,8 +123,8 @@ def _history(person: Person) -> list[RawRow]:
     if person.number % 4 == 1:  # a change of another field, which the adapter ignores
         rows.append({"id": f"H-OWNER-{person.contact_id}", "lead_id": person.contact_id,
                      "field": "Owner", "old_value": "rep_00", "new_value": person.owner_id,
-                     "created_date": person.row["created_at"], "is_deleted": "false",
-                     "_fivetran_synced": person.row["_loaded_at"]})
+                     "created_date": iso(person.contact.created_at), "is_deleted": "false",
+                     "_fivetran_synced": person.contact.loaded_at})
     return rows
 
 
@@ -134,39 +132,37 @@ def _opportunity_rows(plan: SalesforcePlan) -> tuple[list[RawRow], list[RawRow]]
     opportunities, roles = [], []
     colleagues = [person for person in plan.people if person.sf_contact_id]
     for person in plan.people:
-        for opportunity in person.opportunities:
-            opportunity_id = opportunity["opportunity_id"]
+        for deal in person.opportunities:
+            created = iso(deal.created_at)
             opportunities.append({
-                "id": opportunity_id, "account_id": person.account_id,
-                "name": f"{person.row['company_name']} deal", "amount": opportunity["amount"],
-                "stage_name": opportunity["stage_name"],
-                "is_closed": _flag(truthy(opportunity["is_closed"])),
-                "is_won": _flag(truthy(opportunity["is_won"])),
-                "created_date": opportunity["created_at"],
-                "close_date": day_text(expected_close(opportunity)),
-                "last_modified_date": opportunity["updated_at"], "owner_id": person.owner_id,
-                "is_deleted": "false", "_fivetran_synced": opportunity["_loaded_at"]})
-            if not (opportunity_id == person.converted_opportunity_id and person.number % 2):
-                roles.append({"id": f"OCR-{opportunity_id}", "opportunity_id": opportunity_id,
+                "id": deal.opportunity_id, "account_id": person.account_id,
+                "name": f"{person.contact.company_name} deal", "amount": deal.amount,
+                "stage_name": deal.stage_name, "is_closed": _flag(deal.is_closed),
+                "is_won": _flag(deal.is_won), "created_date": created,
+                "close_date": day_text(expected_close(deal)),
+                "last_modified_date": iso(deal.updated_at), "owner_id": person.owner_id,
+                "is_deleted": "false", "_fivetran_synced": deal.loaded_at})
+            role = {"opportunity_id": deal.opportunity_id, "is_deleted": "false",
+                    "_fivetran_synced": deal.loaded_at}
+            if not (deal.opportunity_id == person.converted_opportunity_id and person.number % 2):
+                roles.append({**role, "id": f"OCR-{deal.opportunity_id}",
                               "contact_id": person.sf_contact_id, "role": "Decision Maker",
-                              "is_primary": "true", "created_date": opportunity["created_at"],
-                              "is_deleted": "false",
-                              "_fivetran_synced": opportunity["_loaded_at"]})
+                              "is_primary": "true", "created_date": created})
             other = next((c for c in colleagues if c is not person), None)
             if other is not None and person.number % 2 == 0:
-                # an earlier, non-primary role of someone else: is_primary decides, not order
-                roles.append({"id": f"OCR-{opportunity_id}-2", "opportunity_id": opportunity_id,
+                # a non-primary role of someone else: is_primary decides, not creation order
+                roles.append({**role, "id": f"OCR-{deal.opportunity_id}-2",
                               "contact_id": other.sf_contact_id, "role": "Influencer",
-                              "is_primary": "false", "created_date": other.row["created_at"],
-                              "is_deleted": "false",
-                              "_fivetran_synced": opportunity["_loaded_at"]})
+                              "is_primary": "false",
+                              "created_date": iso(other.contact.created_at)})
         if person.opportunities and person.number % 3 == 0:  # deleted: the adapter skips it
+            first = person.opportunities[0]
             opportunities.append({"id": f"DEL-{person.contact_id}", "account_id": person.account_id,
                                   "name": "deleted deal", "amount": "1.00", "stage_name": "Demo",
                                   "is_closed": "false", "is_won": "false",
-                                  "created_date": person.opportunities[0]["created_at"],
+                                  "created_date": iso(first.created_at),
                                   "close_date": "2025-12-01", "is_deleted": "true",
-                                  "_fivetran_synced": person.opportunities[0]["_loaded_at"]})
+                                  "_fivetran_synced": first.loaded_at})
     return opportunities, roles
 
 
@@ -174,12 +170,12 @@ def _activity_rows(plan: SalesforcePlan) -> tuple[list[RawRow], list[RawRow]]:
     tasks, events = [], []
     for person in plan.people:
         for activity in person.activities:
-            kind = activity["activity_type"].strip().lower()
-            row = {"id": activity["activity_id"], "who_id": _who_id(person),
-                   "owner_id": activity["owner_id"], "subject": kind.title(),
-                   "created_date": activity["occurred_at"], "is_deleted": "false",
-                   "_fivetran_synced": activity["_loaded_at"]}
-            if kind in TASK_ACTIVITIES:
+            kind = activity.activity_type
+            row = {"id": activity.activity_id, "who_id": _who_id(person),
+                   "owner_id": activity.owner_id, "subject": kind.title(),
+                   "created_date": iso(activity.occurred_at), "is_deleted": "false",
+                   "_fivetran_synced": activity.loaded_at}
+            if kind != "meeting":
                 subtype = "Email" if kind == "email" else "Call"
                 tasks.append({**row, "type": subtype, "task_subtype": subtype,
                               "status": "Completed"})
@@ -196,18 +192,20 @@ def _membership_rows(plan: SalesforcePlan) -> list[RawRow]:
                 "id": membership.member_id, "campaign_id": membership.campaign_id,
                 "lead_id": person.contact_id if person.is_lead else "",
                 "contact_id": person.sf_contact_id, "status": membership.status,
-                "has_responded": "true", "first_responded_date": day_text(membership.at),
-                "created_date": iso(membership.at), "is_deleted": "false",
-                "_fivetran_synced": membership.event["_loaded_at"]})
+                "has_responded": "true",
+                "first_responded_date": day_text(membership.event.occurred_at),
+                "created_date": iso(membership.event.occurred_at), "is_deleted": "false",
+                "_fivetran_synced": membership.event.loaded_at})
         if person.number % 11 == 0 and plan.campaign_types:  # sent, never responded
             campaign = sorted(plan.campaign_types)[person.number % len(plan.campaign_types)]
             if all(m.campaign_id != campaign for m in person.memberships):
                 rows.append({"id": f"CM-SENT-{person.contact_id}", "campaign_id": campaign,
                              "lead_id": person.contact_id if person.is_lead else "",
                              "contact_id": person.sf_contact_id, "status": "Sent",
-                             "has_responded": "false", "created_date": person.row["created_at"],
+                             "has_responded": "false",
+                             "created_date": iso(person.contact.created_at),
                              "is_deleted": "false",
-                             "_fivetran_synced": person.row["_loaded_at"]})
+                             "_fivetran_synced": person.contact.loaded_at})
     return rows
 
 
@@ -247,98 +245,97 @@ def write_salesforce(raw_dir: Path, out_dir: Path) -> None:
 
 # --- the restricted raw rendition -----------------------------------------------------------
 
-def _seed_rows(seed: str) -> list[RawRow]:
-    rows = read_rows(project_dir() / "seeds" / f"{seed}.csv")
-    return [row for row in rows if row["connector"].strip().lower() == CONNECTOR]
+def _status_mapping() -> dict[str, RawRow]:
+    """Seed connector_status_mapping's Salesforce Status rows by value (trimmed, any case)."""
+    with (project_dir() / "seeds" / "connector_status_mapping.csv").open(
+            newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return {normalised(row["source_value"]): row for row in rows
+            if normalised(row["connector"]) == CONNECTOR
+            and normalised(row["source_field"]) == "status"}
 
 
-def _status_activity(person: Person, change: StatusChange, activity_id: str,
-                     loaded_at: str, mapping: Mapping[str, RawRow]) -> RawRow | None:
-    rule = mapping.get(change.status.strip().lower())
+def _status_activity(person: Person, change: StatusChange, activity_id: str, loaded_at: str,
+                     mapping: Mapping[str, RawRow]) -> RawRow | None:
+    rule = mapping.get(normalised(change.status))
     if rule is None or not rule["activity_type"].strip():
         return None
-    bant = "true" if truthy(rule["bant_confirmed"]) else ""
+    bant = "true" if parse_flag(rule["bant_confirmed"]) else ""
     return {"activity_id": activity_id, "contact_id": person.contact_id,
-            "owner_id": person.owner_id, "activity_type": rule["activity_type"].strip(),
-            "rejection_reason": rule["rejection_reason"].strip(), "budget_confirmed": bant,
+            "owner_id": person.owner_id, "activity_type": normalised(rule["activity_type"]),
+            "rejection_reason": normalised(rule["rejection_reason"]), "budget_confirmed": bant,
             "authority_confirmed": bant, "need_confirmed": bant, "timeline_confirmed": bant,
-            "occurred_at": iso(change.at), "_loaded_at": iso(utc(loaded_at))}
+            "occurred_at": iso(change.at), "_loaded_at": loaded_at}
+
+
+def _status_activities(person: Person, mapping: Mapping[str, RawRow]) -> list[RawRow]:
+    """The Status history's activities (or the current status's), and the conversion's when no
+    status gave a qualification."""
+    if person.has_history:
+        found = [_status_activity(person, change, change.change_id, change.loaded_at, mapping)
+                 for change in person.statuses]
+    else:  # the current status at last_modified_date
+        found = [_status_activity(person, change, person.contact_id + ":status",
+                                  person.contact.loaded_at, mapping)
+                 for change in person.statuses[-1:]]
+    rows = [row for row in found if row is not None]
+    if person.converted_at and all(row["activity_type"] != "qualification" for row in rows):
+        rows.append({"activity_id": person.contact_id + ":converted",
+                     "contact_id": person.contact_id, "owner_id": person.owner_id,
+                     "activity_type": "qualification",
+                     "occurred_at": iso(midnight(person.converted_at)),
+                     "_loaded_at": person.contact.loaded_at})
+    return rows
 
 
 def _restricted_activities(plan: SalesforcePlan) -> list[RawRow]:
-    mapping = {row["source_value"].strip().lower(): row for row in _seed_rows(
-        "connector_status_mapping") if row["source_field"].strip().lower() == "status"}
+    mapping = _status_mapping()
     rows: list[RawRow] = []
     for person in plan.people:
-        status_rows: list[RawRow] = []
-        if person.has_history:
-            for change in person.statuses:
-                found = _status_activity(person, change, change.change_id, change.loaded_at,
-                                         mapping)
-                status_rows += [found] if found else []
-        elif person.statuses:  # the current status at last_modified_date
-            found = _status_activity(person, person.statuses[-1], person.contact_id + ":status",
-                                     person.row["_loaded_at"], mapping)
-            status_rows += [found] if found else []
-        if person.converted_at and all(r["activity_type"] != "qualification"
-                                       for r in status_rows):
-            status_rows.append({"activity_id": person.contact_id + ":converted",
-                                "contact_id": person.contact_id, "owner_id": person.owner_id,
-                                "activity_type": "qualification",
-                                "occurred_at": iso(midnight(person.converted_at)),
-                                "_loaded_at": iso(utc(person.row["_loaded_at"]))})
-        rows += status_rows
-        for activity in person.activities:
-            rows.append({"activity_id": activity["activity_id"], "contact_id": person.contact_id,
-                         "owner_id": activity["owner_id"],
-                         "activity_type": activity["activity_type"].strip().lower(),
-                         "occurred_at": iso(utc(activity["occurred_at"])),
-                         "_loaded_at": iso(utc(activity["_loaded_at"]))})
+        rows += _status_activities(person, mapping)
+        rows += [{"activity_id": activity.activity_id, "contact_id": person.contact_id,
+                  "owner_id": activity.owner_id, "activity_type": activity.activity_type,
+                  "occurred_at": iso(activity.occurred_at), "_loaded_at": activity.loaded_at}
+                 for activity in person.activities]
     return rows
 
 
 def _restricted_events(plan: SalesforcePlan) -> list[RawRow]:
-    rules = sorted(_seed_rows("connector_form_event_types"), key=lambda row: row["event_type"],
-                   reverse=True)  # on a repeated key the smallest event_type wins, as in SQL
-    event_types = {row["form_id_or_name"].strip().lower(): row["event_type"].strip()
-                   for row in rules}
+    event_types = form_event_types(CONNECTOR)
     rows = []
     for person in plan.people:
         for membership in person.memberships:
             kind = plan.campaign_types[membership.campaign_id]
             keys = (f"{kind} / {membership.status}", kind, membership.status)
-            found = [event_types[k.lower()] for k in keys if k.lower() in event_types]
+            found = [event_types[normalised(k)] for k in keys if normalised(k) in event_types]
             rows.append({"event_id": membership.member_id, "contact_id": person.contact_id,
                          "event_type": (found or ["form_submission"])[0],
                          "campaign_id": membership.campaign_id,
-                         "occurred_at": iso(midnight(membership.at)),
-                         "_loaded_at": iso(utc(membership.event["_loaded_at"]))})
+                         "occurred_at": iso(midnight(membership.event.occurred_at)),
+                         "_loaded_at": membership.event.loaded_at})
     return rows
 
 
 def _restricted_contact(person: Person) -> RawRow:
-    row = person.row
+    contact = person.contact
     last = person.statuses[-1] if person.statuses else None
     lead_only = person.is_lead and not person.is_converted
-    updated = (iso(last.at) if lead_only and not person.has_history and last
-               else iso(utc(row["updated_at"])))
-    return {"contact_id": person.contact_id, "email": row["email"],
-            "job_title": row["job_title"], "company_name": row["company_name"],
-            "industry": row["industry"], "country_code": row["country_code"],
-            "lead_source": row["lead_source"], "employee_count": row["employee_count"],
-            "created_at": iso(utc(row["created_at"])), "updated_at": updated,
-            "is_deleted": _flag(truthy(row["is_deleted"])),
-            "_loaded_at": iso(utc(row["_loaded_at"]))}
+    updated = last.at if lead_only and not person.has_history and last else contact.updated_at
+    return {"contact_id": person.contact_id, "email": contact.email,
+            "job_title": contact.job_title, "company_name": contact.company_name,
+            "industry": contact.industry, "country_code": contact.country_code,
+            "lead_source": contact.lead_source, "employee_count": contact.employee_count,
+            "created_at": iso(contact.created_at), "updated_at": iso(updated),
+            "is_deleted": _flag(contact.is_deleted), "_loaded_at": contact.loaded_at}
 
 
 def _restricted_opportunities(plan: SalesforcePlan) -> list[RawRow]:
-    return [{"opportunity_id": o["opportunity_id"], "contact_id": person.contact_id,
-             "created_at": iso(utc(o["created_at"])),
-             "closed_at": iso(midnight(expected_close(o))),
-             "updated_at": iso(utc(o["updated_at"])), "_loaded_at": iso(utc(o["_loaded_at"])),
-             "stage_name": o["stage_name"], "amount": o["amount"],
-             "is_closed": _flag(truthy(o["is_closed"])), "is_won": _flag(truthy(o["is_won"]))}
-            for person in plan.people for o in person.opportunities]
+    return [{"opportunity_id": deal.opportunity_id, "contact_id": person.contact_id,
+             "created_at": iso(deal.created_at), "closed_at": iso(midnight(expected_close(deal))),
+             "updated_at": iso(deal.updated_at), "_loaded_at": deal.loaded_at,
+             "stage_name": deal.stage_name, "amount": deal.amount,
+             "is_closed": _flag(deal.is_closed), "is_won": _flag(deal.is_won)}
+            for person in plan.people for deal in person.opportunities]
 
 
 def restrict_salesforce(raw_dir: Path, out_dir: Path) -> None:
