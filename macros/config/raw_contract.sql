@@ -20,11 +20,12 @@
         {%- set read = lead_funnel.sources_read_by_selection() -%}
         {%- for source in graph.sources.values() | sort(attribute='unique_id')
                 if source.package_name == project_name and source.unique_id in read -%}
-            {%- set table_name = source.schema ~ '.' ~ source.identifier -%}
+            {%- set table_name = ('raw table ' if source.source_name in ('crm', 'marketing') else source.source_name ~ ' table ')
+                ~ source.schema ~ '.' ~ source.identifier -%}
             {%- set relation = adapter.get_relation(
                 database=source.database, schema=source.schema, identifier=source.identifier) -%}
             {%- if relation is none -%}
-                {%- do problems.append('raw table ' ~ table_name ~ ' does not exist (declared in ' ~ source.original_file_path ~ ')') -%}
+                {%- do problems.append(table_name ~ ' does not exist (declared in ' ~ source.original_file_path ~ ')') -%}
             {%- else -%}
                 {%- set present = [] -%}
                 {%- for column in adapter.get_columns_in_relation(relation) -%}
@@ -36,7 +37,7 @@
                     {%- do missing.append(column.name) -%}
                 {%- endfor -%}
                 {%- if missing -%}
-                    {%- do problems.append('raw table ' ~ table_name ~ ' lacks column' ~ ('s ' if missing | length > 1 else ' ')
+                    {%- do problems.append(table_name ~ ' lacks column' ~ ('s ' if missing | length > 1 else ' ')
                         ~ missing | join(', ') ~ ' (declared in ' ~ source.original_file_path ~ ')') -%}
                 {%- endif -%}
             {%- endif -%}

@@ -124,22 +124,30 @@ def published_columns(required_only: bool) -> dict[str, list[str]]:
             for table in source["tables"]}
 
 
-@pytest.mark.parametrize("required_only", [False, True], ids=["published", "required"])
-def test_adapter_builds_on_empty_tables(tmp_path: Path, required_only: bool) -> None:
-    """Empty landed tables with exactly the published (or only the required) columns: the
-    adapter views and everything up to the marts build, and each view has the §2 columns in
-    order."""
+def load_empty_tables(tmp_path: Path, required_only: bool,
+                      left_out: tuple[str, str] | None = None) -> Workspace:
+    """A DuckDB workspace whose schema hubspot holds empty landed tables with the published (or
+    only the required) columns, but `left_out` = (table, column)."""
     data = tmp_path / "landed"
     data.mkdir()
-    columns = published_columns(required_only)
-    for table, names in columns.items():
+    for table, names in published_columns(required_only).items():
+        kept = [name for name in names if (table, name) != left_out]
         with (data / f"{table}.csv").open("w", newline="", encoding="utf-8") as handle:
-            csv.writer(handle).writerow(names)
+            csv.writer(handle).writerow(kept)
     space = Workspace("duckdb", tmp_path)
     loaded = space.run("load", [str(Path(sys.executable).parent / "lead-funnel"), "load",
                                 "--shape", SHAPE, "--data", str(data), "--database",
                                 str(space.duckdb_file)])
     assert loaded.returncode == 0, loaded.failure
+    return space
+
+
+@pytest.mark.parametrize("required_only", [False, True], ids=["published", "required"])
+def test_adapter_builds_on_empty_tables(tmp_path: Path, required_only: bool) -> None:
+    """Empty landed tables with exactly the published (or only the required) columns: the
+    adapter views and everything up to the marts build, and each view has the §2 columns in
+    order."""
+    space = load_empty_tables(tmp_path, required_only)
     build = space.run("dbt build", build_command(
         "build", as_of="2025-06-30T12:00:00Z", project=PROJECT_DIR,
         dbt_vars={"crm_connector": SHAPE},
@@ -159,20 +167,12 @@ def test_adapter_builds_on_empty_tables(tmp_path: Path, required_only: bool) -> 
 def test_a_missing_required_column_is_named_before_any_model(tmp_path: Path) -> None:
     """contact without property_createdate: on-run-start names the table, the column and the
     var hubspot_schema (validate_raw_contract)."""
-    data = tmp_path / "landed"
-    data.mkdir()
-    for table, names in published_columns(required_only=True).items():
-        kept = [name for name in names if not (table == "contact" and name == "property_createdate")]
-        (data / f"{table}.csv").write_text(",".join(kept) + "\n", encoding="utf-8")
-    space = Workspace("duckdb", tmp_path)
-    assert space.run("load", [str(Path(sys.executable).parent / "lead-funnel"), "load",
-                              "--shape", SHAPE, "--data", str(data), "--database",
-                              str(space.duckdb_file)]).returncode == 0
+    space = load_empty_tables(tmp_path, True, left_out=("contact", "property_createdate"))
     build = space.run("dbt run", build_command(
         "run", as_of="2025-06-30T12:00:00Z", project=PROJECT_DIR,
         dbt_vars={"crm_connector": SHAPE}), space.env("-run"))
     assert build.returncode != 0
-    assert "hubspot.contact lacks column property_createdate" in build.output
+    assert "hubspot table hubspot.contact lacks column property_createdate" in build.output
     assert "hubspot_schema" in build.output
 
 
@@ -218,14 +218,7 @@ def test_status_changes_map_through_the_default_seed() -> None:
 def test_the_adapter_unit_tests_pass(tmp_path: Path) -> None:
     """The dbt unit tests of models/staging/hubspot (hand-worked rows of the §10 readings) pass
     with crm_connector hubspot: on empty landed tables with every published column."""
-    data = tmp_path / "landed"
-    data.mkdir()
-    for table, names in published_columns(required_only=False).items():
-        (data / f"{table}.csv").write_text(",".join(names) + "\n", encoding="utf-8")
-    space = Workspace("duckdb", tmp_path)
-    assert space.run("load", [str(Path(sys.executable).parent / "lead-funnel"), "load",
-                              "--shape", SHAPE, "--data", str(data), "--database",
-                              str(space.duckdb_file)]).returncode == 0
+    space = load_empty_tables(tmp_path, False)
     built = space.run("dbt build", build_command(
         "build", as_of="2025-06-30T12:00:00Z", project=PROJECT_DIR,
         dbt_vars={"crm_connector": SHAPE},
@@ -252,3 +245,21 @@ def test_the_cli_writes_and_loads_the_shape(tmp_path: Path) -> None:
         "deal_contact.csv"}
     assert {path.name for path in (out / "restricted").glob("*.csv")} == {
         f"{table}.csv" for table in TABLE_COLUMNS}
+
+
+def test_the_rules_doc_lists_exactly_the_published_columns() -> None:
+    """docs/funnel_rules.md §10's HubSpot table names every table with its required and optional
+    columns as models/staging/hubspot/_hubspot__sources.yml declares them."""
+    rules = (PROJECT_DIR / "docs" / "funnel_rules.md").read_text(encoding="utf-8")
+    rows = {}
+    section = rules.split("\nHubSpot:\n", 1)[1].split("\n\n- ", 1)[0]  # up to the readings
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.split("|")[1:-1]]
+        if len(cells) == 3 and cells[0].startswith("`"):
+            rows[cells[0].strip("`")] = [[name.strip(" `") for name in cell.split(",") if name.strip()]
+                                         for cell in cells[1:]]
+    required, published = published_columns(True), published_columns(False)
+    assert set(rows) == set(published)
+    for table, (required_cells, optional_cells) in rows.items():
+        assert required_cells == required[table], table
+        assert sorted(required_cells + optional_cells) == sorted(published[table]), table

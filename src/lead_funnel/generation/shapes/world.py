@@ -15,7 +15,7 @@ import csv
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Callable, Iterator, Mapping, TypeVar
 
 from lead_funnel.dbt_runner import project_dir
 
@@ -181,6 +181,24 @@ class World:
         return sorted(primary.items())
 
 
+Row = TypeVar("Row")
+
+
+def _first_deliveries(raw_dir: Path, table: str, key_column: str,
+                      make: Callable[[str, dict[str, str], datetime], Row]) -> dict[str, Row]:
+    """key -> the delivery with the earliest _loaded_at of an append-only table (events,
+    activities), made by `make(key, row, occurred_at)`; rows without a key or an occurred_at
+    are left out."""
+    found: dict[str, tuple[datetime, Row]] = {}
+    for row in _rows(raw_dir, table):
+        occurred = parse_instant(row["occurred_at"])
+        key = row[key_column].strip(" ")
+        loaded = parse_instant(row["_loaded_at"]) or datetime.max
+        if key and occurred is not None and (key not in found or loaded < found[key][0]):
+            found[key] = (loaded, make(key, row, occurred))
+    return {key: made for key, (_, made) in found.items()}
+
+
 def load_world(raw_dir: Path) -> World:
     world = World()
     versions: dict[str, tuple[tuple[datetime, datetime], Contact]] = {}
@@ -195,28 +213,15 @@ def load_world(raw_dir: Path) -> World:
                 contact.contact_id not in versions or versions[contact.contact_id][0] <= order):
             versions[contact.contact_id] = (order, contact)
     world.contacts = {key: contact for key, (_, contact) in sorted(versions.items())}
-    events: dict[str, tuple[datetime, Event]] = {}
-    for row in _rows(raw_dir, "engagement_events"):
-        occurred = parse_instant(row["occurred_at"])
-        key = row["event_id"].strip(" ")
-        loaded = parse_instant(row["_loaded_at"]) or datetime.max
-        if key and occurred is not None and (key not in events or loaded < events[key][0]):
-            events[key] = (loaded, Event(key, row["contact_id"].strip(" "),
-                                         normalised(row["event_type"]), row["page_url"],
-                                         row["campaign_id"].strip(" "), occurred,
-                                         row["_loaded_at"]))
-    world.events = [event for _, (_, event) in sorted(events.items())]
-    activities: dict[str, tuple[datetime, Activity]] = {}
-    for row in _rows(raw_dir, "sales_activities"):
-        occurred = parse_instant(row["occurred_at"])
-        key = row["activity_id"].strip(" ")
-        loaded = parse_instant(row["_loaded_at"]) or datetime.max
-        if key and occurred is not None and (key not in activities or loaded < activities[key][0]):
-            activities[key] = (loaded, Activity(key, row["contact_id"].strip(" "),
-                                                row["owner_id"].strip(" "),
-                                                normalised(row["activity_type"]), occurred,
-                                                row["_loaded_at"]))
-    world.activities = sorted((activity for _, activity in activities.values()),
+    events = _first_deliveries(raw_dir, "engagement_events", "event_id", lambda key, row, at: Event(
+        key, row["contact_id"].strip(" "), normalised(row["event_type"]), row["page_url"],
+        row["campaign_id"].strip(" "), at, row["_loaded_at"]))
+    world.events = [event for _, event in sorted(events.items())]
+    activities = _first_deliveries(
+        raw_dir, "sales_activities", "activity_id", lambda key, row, at: Activity(
+            key, row["contact_id"].strip(" "), row["owner_id"].strip(" "),
+            normalised(row["activity_type"]), at, row["_loaded_at"]))
+    world.activities = sorted(activities.values(),
                               key=lambda activity: (activity.occurred_at, activity.activity_id))
     deals: dict[str, tuple[tuple[datetime, datetime], Opportunity]] = {}
     for row in _rows(raw_dir, "opportunities"):
