@@ -228,6 +228,28 @@ def test_the_required_columns_are_published() -> None:
         assert set(names) <= set(PUBLISHED_COLUMNS[table]), table
 
 
+def test_the_rules_doc_lists_exactly_the_declared_columns() -> None:
+    """docs/funnel_rules.md §10's Salesforce table names every table of
+    models/staging/salesforce/_salesforce__sources.yml with its required and optional columns."""
+    rules = (PROJECT_DIR / "docs" / "funnel_rules.md").read_text(encoding="utf-8")
+    section = rules.split("\nSalesforce:\n", 1)[1].split("\n\n- ", 1)[0]  # up to the readings
+    rows = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.split("|")[1:-1]]
+        if len(cells) == 3 and cells[0].startswith("`"):
+            rows[cells[0].strip("`")] = [[name.strip(" `") for name in cell.split(",")
+                                          if name.strip()] for cell in cells[1:]]
+    yaml: Any = importlib.import_module("yaml")
+    source = yaml.safe_load(SOURCES_YML.read_text(encoding="utf-8"))["sources"][0]
+    declared = {table["name"]: [column["name"] for column in table["columns"]]
+                for table in source["tables"]}
+    required = required_columns()
+    assert set(rows) == set(declared)
+    for table, (required_cells, optional_cells) in rows.items():
+        assert required_cells == list(required[table]), table
+        assert sorted(required_cells + optional_cells) == sorted(declared[table]), table
+
+
 def test_a_missing_required_column_is_named_before_any_model(tmp_path: Path) -> None:
     """lead_history without new_value: on-run-start names the table, the column and the var
     salesforce_schema (validate_raw_contract)."""
