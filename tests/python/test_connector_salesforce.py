@@ -36,8 +36,10 @@ from lead_funnel.dbt_runner import build_command
 from lead_funnel.generation.shapes import salesforce
 from lead_funnel.generator import GeneratorConfig, generate_to_dir
 
-from connector_support import COMPARED, ConnectorParity, run_connector_parity
-from parity_support import PROJECT_DIR, Workspace
+from connector_support import (COMPARED, ConnectorParity, assert_adapter_builds_empty,
+                               assert_same_mart, connector_funnel, load_landed_tables,
+                               rules_doc_columns, run_connector_parity)
+from parity_support import PROJECT_DIR
 
 SHAPE = "salesforce"
 AS_OF = "2025-06-30T12:00:00Z"
@@ -118,34 +120,7 @@ def required_columns() -> dict[str, tuple[str, ...]]:
             for table in source["tables"]}
 
 
-def _landed(tmp_path: Path, columns: dict[str, tuple[str, ...]]) -> Workspace:
-    """Empty landed tables with these columns, loaded with `lead-funnel load --shape`."""
-    data = tmp_path / "landed"
-    data.mkdir()
-    for table, names in columns.items():
-        with (data / f"{table}.csv").open("w", newline="", encoding="utf-8") as handle:
-            csv.writer(handle).writerow(names)
-    space = Workspace("duckdb", tmp_path)
-    loaded = space.run("load", [str(Path(sys.executable).parent / "lead-funnel"), "load",
-                                "--shape", SHAPE, "--data", str(data), "--database",
-                                str(space.duckdb_file)])
-    assert loaded.returncode == 0, loaded.failure
-    return space
-
-
 # --- parity -----------------------------------------------------------------------------------
-
-def _report(parity: ConnectorParity, relation: str) -> None:
-    if parity.failures() or set(parity.tables) != {"connector", "restricted"}:
-        pytest.fail("\n".join(parity.failures()) or "a build was not read")
-    comparison = parity.comparison(relation)
-    rows = len(parity.tables["restricted"][relation].rows)
-    print(f"[salesforce parity] {parity.engine} {relation}: {rows} rows restricted, "
-          f"{comparison.rows} through the adapter: "
-          f"{'same' if not comparison.problems else 'DIFFERENT'}")
-    assert rows > 0, f"{relation} is empty: the comparison would prove nothing"
-    assert not comparison.problems, "\n".join(comparison.problems)
-
 
 @pytest.fixture(scope="module")
 def duckdb_parity(tmp_path_factory: pytest.TempPathFactory) -> ConnectorParity:
@@ -161,14 +136,14 @@ def postgres_parity(tmp_path_factory: pytest.TempPathFactory) -> ConnectorParity
 @pytest.mark.parametrize("relation", COMPARED)
 def test_marts_through_salesforce_equal_the_restricted_raw_build_duckdb(
         duckdb_parity: ConnectorParity, relation: str) -> None:
-    _report(duckdb_parity, relation)
+    assert_same_mart(duckdb_parity, relation)
 
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("relation", COMPARED)
 def test_marts_through_salesforce_equal_the_restricted_raw_build_postgres(
         postgres_parity: ConnectorParity, relation: str) -> None:
-    _report(postgres_parity, relation)
+    assert_same_mart(postgres_parity, relation)
 
 
 def test_the_parity_world_exercises_the_funnel(duckdb_parity: ConnectorParity) -> None:
@@ -176,14 +151,8 @@ def test_the_parity_world_exercises_the_funnel(duckdb_parity: ConnectorParity) -
     (Closed - Converted gives all four BANT), customers and recycled leads; every campaign
     response is counted as unmapped (the default seed maps no campaign response, so each is a
     form_submission); and no CRM MQL stamp exists."""
-    if "connector" not in duckdb_parity.tables:
-        pytest.fail("\n".join(duckdb_parity.failures()))
-    handoffs = duckdb_parity.tables["connector"]["lead_handoffs"]
-    outcomes = {row[handoffs.names.index("outcome")] for row in handoffs.rows}
-    assert {"accepted", "rejected"} <= outcomes, outcomes
-    assert any(row[handoffs.names.index("sql_at")] for row in handoffs.rows)
-    stages = duckdb_parity.tables["connector"]["lead_stages"]
-    current = {row[stages.names.index("current_stage")] for row in stages.rows}
+    outcomes, reached_sql, current = connector_funnel(duckdb_parity)
+    assert {"accepted", "rejected"} <= outcomes and reached_sql, outcomes
     assert {"customer", "recycled", "mql"} <= current, current
     database = duckdb_parity.workspaces["connector"].duckdb_file
     with duckdb.connect(str(database), read_only=True) as connection:
@@ -205,20 +174,8 @@ def test_adapter_builds_on_empty_tables(tmp_path: Path, required_only: bool) -> 
     """Empty landed tables with exactly Fivetran's published columns (or only the required
     ones): the adapter views and everything up to the marts build, and each view has the §2
     columns in order."""
-    space = _landed(tmp_path, required_columns() if required_only else PUBLISHED_COLUMNS)
-    build = space.run("dbt build", build_command(
-        "build", as_of=AS_OF, project=PROJECT_DIR, dbt_vars={"crm_connector": SHAPE},
-        extra_args=["--full-refresh", "--exclude-resource-type", "test", "unit_test"]),
-        space.env("-build"))
-    assert build.returncode == 0, build.failure
-    with duckdb.connect(str(space.duckdb_file), read_only=True) as connection:
-        for table, expected in TABLE_COLUMNS.items():
-            found = connection.execute(
-                "select column_name from information_schema.columns where table_schema = "
-                "'analytics_staging' and table_name = ? order by ordinal_position",
-                [f"salesforce__{table}"]).fetchall()
-            assert [name for (name,) in found] == list(expected), table
-        assert connection.execute("select count(*) from analytics.lead_stages").fetchall() == [(0,)]
+    columns = required_columns() if required_only else PUBLISHED_COLUMNS
+    assert_adapter_builds_empty(load_landed_tables(tmp_path, SHAPE, columns), SHAPE, AS_OF)
 
 
 def test_the_required_columns_are_published() -> None:
@@ -231,14 +188,7 @@ def test_the_required_columns_are_published() -> None:
 def test_the_rules_doc_lists_exactly_the_declared_columns() -> None:
     """docs/funnel_rules.md §10's Salesforce table names every table of
     models/staging/salesforce/_salesforce__sources.yml with its required and optional columns."""
-    rules = (PROJECT_DIR / "docs" / "funnel_rules.md").read_text(encoding="utf-8")
-    section = rules.split("\nSalesforce:\n", 1)[1].split("\n\n- ", 1)[0]  # up to the readings
-    rows = {}
-    for line in section.splitlines():
-        cells = [cell.strip() for cell in line.split("|")[1:-1]]
-        if len(cells) == 3 and cells[0].startswith("`"):
-            rows[cells[0].strip("`")] = [[name.strip(" `") for name in cell.split(",")
-                                          if name.strip()] for cell in cells[1:]]
+    rows = rules_doc_columns("Salesforce")
     yaml: Any = importlib.import_module("yaml")
     source = yaml.safe_load(SOURCES_YML.read_text(encoding="utf-8"))["sources"][0]
     declared = {table["name"]: [column["name"] for column in table["columns"]]
@@ -255,7 +205,7 @@ def test_a_missing_required_column_is_named_before_any_model(tmp_path: Path) -> 
     salesforce_schema (validate_raw_contract)."""
     columns = dict(required_columns())
     columns["lead_history"] = tuple(c for c in columns["lead_history"] if c != "new_value")
-    space = _landed(tmp_path, columns)
+    space = load_landed_tables(tmp_path, SHAPE, columns)
     run = space.run("dbt run", build_command("run", as_of=AS_OF, project=PROJECT_DIR,
                                              dbt_vars={"crm_connector": SHAPE}),
                     space.env("-run"))
@@ -268,7 +218,7 @@ def test_the_adapter_unit_tests_pass(tmp_path: Path) -> None:
     """The dbt unit tests of models/staging/salesforce (hand-worked rows: one person per
     converted lead, the status mapping, the primary contact, campaign responses, unmapped counts)
     pass with crm_connector salesforce, on empty landed tables with the published columns."""
-    space = _landed(tmp_path, PUBLISHED_COLUMNS)
+    space = load_landed_tables(tmp_path, SHAPE, PUBLISHED_COLUMNS)
     built = space.run("dbt build", build_command(
         "build", as_of=AS_OF, project=PROJECT_DIR, dbt_vars={"crm_connector": SHAPE},
         select=["+path:models/staging/salesforce"],

@@ -41,40 +41,34 @@ responses as (
         members.first_responded_date,
         members._fivetran_synced as loaded_at,
         campaigns.campaign_type,
-        {{ dbt.concat(["coalesce(campaigns.campaign_type, '')", "' / '", "coalesce(members.status, '')"]) }} as response_key,
-        coalesce(lead_people.contact_id, contact_people.contact_id, members.lead_id, members.sf_contact_id) as contact_id
+        {{ dbt.concat([
+            "coalesce(campaigns.campaign_type, '')", "' / '", "coalesce(members.status, '')"
+        ]) }} as response_key,
+        coalesce(
+            lead_people.contact_id, contact_people.contact_id, members.lead_id, members.sf_contact_id
+        ) as contact_id
     from members
     left join campaigns
         on members.campaign_id = campaigns.campaign_id
     left join person_ids as lead_people
-        on members.lead_id = lead_people.record_id
-        and lead_people.record_type = 'lead'
+        on
+            members.lead_id = lead_people.record_id
+            and lead_people.record_type = 'lead'
     left join person_ids as contact_people
-        on members.sf_contact_id = contact_people.record_id
-        and contact_people.record_type = 'contact'
+        on
+            members.sf_contact_id = contact_people.record_id
+            and contact_people.record_type = 'contact'
     where
         {{ parse_boolean('members.has_responded') }}
         and not {{ parse_boolean('members.is_deleted') }}
 
 ),
 
-final as (
+typed_responses as (
 
     select
-        responses.member_id,
-        responses.contact_id,
-        responses.campaign_id,
-        responses.campaign_type,
-        responses.member_status,
-        responses.response_key,
-        coalesce(
-            by_type_and_status.event_type, by_type.event_type, by_status.event_type, 'form_submission'
-        ) as event_type,
-        coalesce(
-            by_type_and_status.event_type, by_type.event_type, by_status.event_type
-        ) is not null as is_mapped,
-        responses.first_responded_date,
-        responses.loaded_at
+        responses.*,
+        coalesce(by_type_and_status.event_type, by_type.event_type, by_status.event_type) as mapped_event_type
     from responses
     left join form_event_types as by_type_and_status
         on lower(responses.response_key) = by_type_and_status.form_key
@@ -82,6 +76,23 @@ final as (
         on lower(responses.campaign_type) = by_type.form_key
     left join form_event_types as by_status
         on lower(responses.member_status) = by_status.form_key
+
+),
+
+final as (
+
+    select
+        member_id,
+        contact_id,
+        campaign_id,
+        campaign_type,
+        member_status,
+        response_key,
+        first_responded_date,
+        loaded_at,
+        coalesce(mapped_event_type, 'form_submission') as event_type,
+        mapped_event_type is not null as is_mapped
+    from typed_responses
 
 )
 

@@ -73,26 +73,46 @@ lead_records as (
 
 ),
 
-lead_people as (
+converted_lead_people as (
 
-    {%- set attributes = ['email', 'job_title', 'company_name', 'industry', 'country_code', 'lead_source',
-        'employee_count'] %}
     select
         lead_records.lead_id as contact_id,
-        {%- for attribute in attributes %}
-        case
-            when converted.sf_contact_id is null then lead_records.{{ attribute }} else converted.{{ attribute }}
-        end as {{ attribute }},
-        {%- endfor %}
+        converted.email,
+        converted.job_title,
+        converted.company_name,
+        converted.industry,
+        converted.country_code,
+        converted.lead_source,
+        converted.employee_count,
         lead_records.created_at,
-        {%- for attribute in ['updated_at', 'is_deleted', 'loaded_at'] %}
-        case
-            when converted.sf_contact_id is null then lead_records.{{ attribute }} else converted.{{ attribute }}
-        end as {{ attribute }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        converted.updated_at,
+        converted.is_deleted,
+        converted.loaded_at
+    from lead_records
+    inner join contact_records as converted
+        on lead_records.converted_contact_id = converted.sf_contact_id
+
+),
+
+unconverted_lead_people as (
+
+    select
+        lead_records.lead_id as contact_id,
+        lead_records.email,
+        lead_records.job_title,
+        lead_records.company_name,
+        lead_records.industry,
+        lead_records.country_code,
+        lead_records.lead_source,
+        lead_records.employee_count,
+        lead_records.created_at,
+        lead_records.updated_at,
+        lead_records.is_deleted,
+        lead_records.loaded_at
     from lead_records
     left join contact_records as converted
         on lead_records.converted_contact_id = converted.sf_contact_id
+    where converted.sf_contact_id is null
 
 ),
 
@@ -122,7 +142,9 @@ contact_people as (
 
 people as (
 
-    select * from lead_people
+    select * from converted_lead_people
+    union all
+    select * from unconverted_lead_people
     union all
     select * from contact_people
 

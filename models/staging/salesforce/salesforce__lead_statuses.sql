@@ -54,7 +54,9 @@ current_statuses as (
         'lead' as source_table,
         'status' as source_field
     from leads
-    where leads.lead_id is not null and leads.status is not null
+    where
+        leads.lead_id is not null
+        and leads.status is not null
         and not exists (
             select 1 from status_changes
             where status_changes.lead_id = leads.lead_id
@@ -70,26 +72,39 @@ statuses as (
 
 ),
 
-final as (
+mapped_statuses as (
 
     select
-        statuses.activity_id,
-        statuses.lead_id,
+        statuses.*,
         leads.owner_id,
-        statuses.status,
-        status_mapping.status_key is not null as is_known,
         status_mapping.activity_type,
         status_mapping.rejection_reason,
-        coalesce(status_mapping.bant_confirmed, false) as bant_confirmed,
-        statuses.occurred_at,
-        statuses.loaded_at,
-        statuses.source_table,
-        statuses.source_field
+        status_mapping.status_key is not null as is_known,
+        coalesce(status_mapping.bant_confirmed, false) as bant_confirmed
     from statuses
     left join leads
         on statuses.lead_id = leads.lead_id
     left join status_mapping
         on upper(statuses.status) = status_mapping.status_key
+
+),
+
+final as (
+
+    select
+        activity_id,
+        lead_id,
+        owner_id,
+        status,
+        is_known,
+        activity_type,
+        rejection_reason,
+        bant_confirmed,
+        occurred_at,
+        loaded_at,
+        source_table,
+        source_field
+    from mapped_statuses
 
 )
 

@@ -43,8 +43,9 @@ primary_roles as (
         ) as role_rank
     from contact_roles
     left join person_ids
-        on contact_roles.sf_contact_id = person_ids.record_id
-        and person_ids.record_type = 'contact'
+        on
+            contact_roles.sf_contact_id = person_ids.record_id
+            and person_ids.record_type = 'contact'
     where
         {{ parse_boolean('contact_roles.is_primary') }}
         and not {{ parse_boolean('contact_roles.is_deleted') }}
@@ -65,27 +66,38 @@ converted_leads as (
 
 ),
 
+opportunities_with_contacts as (
+
+    select
+        opportunities.*,
+        coalesce(primary_roles.contact_id, converted_leads.contact_id) as contact_id
+    from opportunities
+    left join primary_roles
+        on
+            opportunities.opportunity_id = primary_roles.opportunity_id
+            and primary_roles.role_rank = 1
+    left join converted_leads
+        on
+            opportunities.opportunity_id = converted_leads.opportunity_id
+            and converted_leads.lead_rank = 1
+    where not {{ parse_boolean('opportunities.is_deleted') }}
+
+),
+
 final as (
 
     select
-        opportunities.opportunity_id,
-        coalesce(primary_roles.contact_id, converted_leads.contact_id) as contact_id,
-        opportunities.created_date as created_at,
-        opportunities.close_date as closed_at,
-        opportunities.last_modified_date as updated_at,
-        opportunities._fivetran_synced as _loaded_at,
-        opportunities.stage_name,
-        opportunities.amount,
-        opportunities.is_closed,
-        opportunities.is_won
-    from opportunities
-    left join primary_roles
-        on opportunities.opportunity_id = primary_roles.opportunity_id
-        and primary_roles.role_rank = 1
-    left join converted_leads
-        on opportunities.opportunity_id = converted_leads.opportunity_id
-        and converted_leads.lead_rank = 1
-    where not {{ parse_boolean('opportunities.is_deleted') }}
+        opportunity_id,
+        contact_id,
+        created_date as created_at,
+        close_date as closed_at,
+        last_modified_date as updated_at,
+        _fivetran_synced as _loaded_at,
+        stage_name,
+        amount,
+        is_closed,
+        is_won
+    from opportunities_with_contacts
 
 )
 

@@ -1,6 +1,7 @@
-{#- docs/funnel_rules.md §10 (Salesforce): one row per landed opportunity contact role (Fivetran's `opportunity_contact_role`), the columns the
-    adapter reads under its own names, as text; a column the table lacks is a typed null (macro
-    connector_column), any other column is ignored. Ids and codes are trimmed (blank = null). -#}
+{#- docs/funnel_rules.md §10 (Salesforce): one row per landed opportunity contact role (Fivetran's
+    `opportunity_contact_role`), the columns the adapter reads under its own names, as text; a column the table
+    lacks is a typed null (macro connector_column), any other column is ignored. Ids and codes
+    are trimmed (blank = null). -#}
 {%- set source_table = source('salesforce', 'opportunity_contact_role') -%}
 
 with
