@@ -7,25 +7,21 @@
 
 with
 
-{% if connector == 'raw' %}
 unmapped_values as (
 
-    select
-        cast(null as {{ dbt.type_string() }}) as connector,
-        cast(null as {{ dbt.type_string() }}) as source_table,
-        cast(null as {{ dbt.type_string() }}) as source_field,
-        cast(null as {{ dbt.type_string() }}) as source_value,
-        cast(null as {{ dbt.type_bigint() }}) as row_count
-    where 1 = 0
+    {% if connector == 'raw' %}
+        select
+            cast(null as {{ dbt.type_string() }}) as connector,
+            cast(null as {{ dbt.type_string() }}) as source_table,
+            cast(null as {{ dbt.type_string() }}) as source_field,
+            cast(null as {{ dbt.type_string() }}) as source_value,
+            cast(null as {{ dbt.type_bigint() }}) as row_count
+        where 1 = 0
+    {% else %}
+        select * from {{ ref(connector ~ '__unmapped_values') }}
+    {% endif %}
 
 ),
-{% else %}
-unmapped_values as (
-
-    select * from {{ ref(connector ~ '__unmapped_values') }}
-
-),
-{% endif %}
 
 final as (
 

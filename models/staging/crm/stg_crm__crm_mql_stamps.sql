@@ -9,22 +9,18 @@
 
 with
 
-{% if connector == 'raw' %}
 stamps as (
 
-    select
-        cast(null as {{ dbt.type_string() }}) as contact_id,
-        cast(null as {{ dbt.type_timestamp() }}) as crm_mql_at
-    where 1 = 0
+    {% if connector == 'raw' %}
+        select
+            cast(null as {{ dbt.type_string() }}) as contact_id,
+            cast(null as {{ dbt.type_timestamp() }}) as crm_mql_at
+        where 1 = 0
+    {% else %}
+        select * from {{ ref(connector ~ '__crm_mql_stamps') }}
+    {% endif %}
 
 ),
-{% else %}
-stamps as (
-
-    select * from {{ ref(connector ~ '__crm_mql_stamps') }}
-
-),
-{% endif %}
 
 final as (
 

@@ -15,7 +15,8 @@ final as (
 
     select
         cast(id as {{ dbt.type_string() }}) as contact_id,
-        {{ parse_timestamp_utc(connector_column(contact_table, 'property_hs_lifecyclestage_marketingqualifiedlead_date')) }} as crm_mql_at
+        {{ parse_timestamp_utc(connector_column(
+            contact_table, 'property_hs_lifecyclestage_marketingqualifiedlead_date')) }} as crm_mql_at
     from contacts
 
 )

@@ -65,7 +65,7 @@ email_engagement as (
         contact_emails.contact_id,
         case upper(trim(cast(email_events.type as {{ dbt.type_string() }})))
             {%- for hubspot_type, event_type in email_types.items() %}
-            when '{{ hubspot_type }}' then '{{ event_type }}'
+                when '{{ hubspot_type }}' then '{{ event_type }}'
             {%- endfor %}
         end as event_type,
         cast(null as {{ dbt.type_string() }}) as page_url,
@@ -77,7 +77,9 @@ email_engagement as (
         on
             {{ clean_code('email_events.recipient') }} = contact_emails.email
             and contact_emails.created_rank = 1
-    where upper(trim(cast(email_events.type as {{ dbt.type_string() }}))) in {{ sql_in_list(email_types.keys() | list) }}
+    where
+        upper(trim(cast(email_events.type as {{ dbt.type_string() }})))
+        in {{ sql_in_list(email_types.keys() | list) }}
 
 ),
 

@@ -101,10 +101,10 @@ final as (
         mapped_changes.activity_type,
         mapped_changes.rejection_reason,
         {%- for bant_field in ['budget', 'authority', 'need', 'timeline'] %}
-        case
-            when mapped_changes.activity_type = 'qualification'
-                then case when mapped_changes.bant_confirmed then 'true' else 'false' end
-        end as {{ bant_field }}_confirmed,
+            case
+                when mapped_changes.activity_type = 'qualification'
+                    then case when mapped_changes.bant_confirmed then 'true' else 'false' end
+            end as {{ bant_field }}_confirmed,
         {%- endfor %}
         mapped_changes.changed_at_text as occurred_at,
         mapped_changes.loaded_at as _loaded_at

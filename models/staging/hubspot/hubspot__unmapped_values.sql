@@ -62,13 +62,23 @@ unmapped_forms as (
 
 ),
 
+unmapped_values as (
+
+    select * from unmapped_statuses
+    union all
+    select * from unmapped_forms
+
+),
+
 final as (
 
-    select 'hubspot' as connector, source_table, source_field, source_value, row_count
-    from unmapped_statuses
-    union all
-    select 'hubspot' as connector, source_table, source_field, source_value, row_count
-    from unmapped_forms
+    select
+        'hubspot' as connector,
+        source_table,
+        source_field,
+        source_value,
+        row_count
+    from unmapped_values
 
 )
 
