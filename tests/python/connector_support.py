@@ -20,7 +20,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from lead_funnel.dbt_runner import build_command
 from lead_funnel.generation.shapes import restrict_to_shape, write_shape
@@ -123,3 +123,86 @@ def run_connector_parity(shape: str, engine: str, work: Path,
         if load_and_build(space, data_dir, load_shape, config.as_of, dbt_vars):
             parity.tables[build] = space.read(list(RELATION_KEYS))
     return parity
+
+
+# --- shared by the connectors' test files -------------------------------------------------------
+
+def assert_same_mart(parity: ConnectorParity, relation: str) -> None:
+    """The relation built through the connector equals the restricted build's row by row (and is
+    not empty, which would prove nothing); prints the rows compared."""
+    import pytest
+
+    if parity.failures() or set(parity.tables) != set(BUILDS):
+        pytest.fail("\n".join(parity.failures()) or "a build was not read")
+    comparison = parity.comparison(relation)
+    rows = len(parity.tables["restricted"][relation].rows)
+    print(f"[{parity.shape} parity] {parity.engine} {relation}: {rows} rows restricted, "
+          f"{comparison.rows} through the adapter: "
+          f"{'same' if not comparison.problems else 'DIFFERENT'}")
+    assert rows > 0, f"{relation} is empty: the comparison would prove nothing"
+    assert not comparison.problems, "\n".join(comparison.problems)
+
+
+def rules_doc_columns(heading: str) -> dict[str, list[list[str]]]:
+    """table -> [required columns, optional columns] of the table under `<heading>:` in
+    docs/funnel_rules.md §10 (the rows up to the readings that follow it)."""
+    rules = (PROJECT_DIR / "docs" / "funnel_rules.md").read_text(encoding="utf-8")
+    section = rules.split(f"\n{heading}:\n", 1)[1].split("\n\n- ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.split("|")[1:-1]]
+        if len(cells) == 3 and cells[0].startswith("`"):
+            rows[cells[0].strip("`")] = [[name.strip(" `") for name in cell.split(",")
+                                          if name.strip()] for cell in cells[1:]]
+    return rows
+
+
+def load_landed_tables(root: Path, shape: str, columns: Mapping[str, Sequence[str]]) -> Workspace:
+    """A DuckDB workspace under root with empty landed tables of these columns, loaded by
+    `lead-funnel load --shape`."""
+    data = root / "landed"
+    data.mkdir()
+    for table, names in columns.items():
+        (data / f"{table}.csv").write_text(",".join(names) + "\n", encoding="utf-8")
+    space = Workspace("duckdb", root)
+    loaded = space.run("load", [str(Path(sys.executable).parent / "lead-funnel"), "load",
+                                "--shape", shape, "--data", str(data), "--database",
+                                str(space.duckdb_file)])
+    assert loaded.returncode == 0, loaded.failure
+    return space
+
+
+def connector_funnel(parity: ConnectorParity) -> tuple[set[str], bool, set[str]]:
+    """What the build through the connector reached: its handoff outcomes, whether any handoff
+    reached SQL, and the current stages of lead_stages."""
+    import pytest
+
+    if "connector" not in parity.tables:
+        pytest.fail("\n".join(parity.failures()))
+    handoffs = parity.tables["connector"]["lead_handoffs"]
+    stages = parity.tables["connector"]["lead_stages"]
+    return ({row[handoffs.names.index("outcome")] for row in handoffs.rows},
+            any(row[handoffs.names.index("sql_at")] for row in handoffs.rows),
+            {row[stages.names.index("current_stage")] for row in stages.rows})
+
+
+def assert_adapter_builds_empty(space: Workspace, shape: str, as_of: str = WORLD.as_of) -> None:
+    """`dbt build` (models only) through the connector on the empty landed tables of `space`
+    succeeds, each adapter view has exactly the §2 columns in order, and lead_stages is empty."""
+    import duckdb
+
+    from lead_funnel.contract import TABLE_COLUMNS
+
+    build = space.run("dbt build", build_command(
+        "build", as_of=as_of, project=PROJECT_DIR, dbt_vars={"crm_connector": shape},
+        extra_args=["--full-refresh", "--exclude-resource-type", "test", "unit_test"]),
+        space.env("-build"))
+    assert build.returncode == 0, build.failure
+    with duckdb.connect(str(space.duckdb_file), read_only=True) as connection:
+        for table, expected in TABLE_COLUMNS.items():
+            found = connection.execute(
+                "select column_name from information_schema.columns where table_schema = "
+                "'analytics_staging' and table_name = ? order by ordinal_position",
+                [f"{shape}__{table}"]).fetchall()
+            assert [name for (name,) in found] == list(expected), table
+        assert connection.execute("select count(*) from analytics.lead_stages").fetchall() == [(0,)]

@@ -1,0 +1,32 @@
+{#- docs/funnel_rules.md §10 (Salesforce): one row per landed contact (Fivetran's
+    `contact`), the columns the adapter reads under its own names, as text; a column the table
+    lacks is a typed null (macro connector_column), any other column is ignored. Ids and codes
+    are trimmed (blank = null). -#}
+{%- set source_table = source('salesforce', 'contact') -%}
+
+with
+
+source as (
+
+    select * from {{ source_table }}
+
+),
+
+final as (
+
+    select
+        {{ clean_text(connector_column(source_table, 'id')) }} as sf_contact_id,
+        {{ clean_text(connector_column(source_table, 'account_id')) }} as account_id,
+        {{ connector_column(source_table, 'email') }} as email,
+        {{ connector_column(source_table, 'title') }} as title,
+        {{ connector_column(source_table, 'mailing_country') }} as mailing_country,
+        {{ connector_column(source_table, 'lead_source') }} as lead_source,
+        {{ connector_column(source_table, 'created_date') }} as created_date,
+        {{ connector_column(source_table, 'last_modified_date') }} as last_modified_date,
+        {{ connector_column(source_table, 'is_deleted') }} as is_deleted,
+        {{ connector_column(source_table, '_fivetran_synced') }} as _fivetran_synced
+    from source
+
+)
+
+select * from final
