@@ -36,6 +36,9 @@ from lead_funnel.generation.shapes.world import status_activities
 from connector_support import COMPARED, ConnectorParity, run_connector_parity
 from parity_support import PROJECT_DIR, Workspace
 
+# Every case builds the project (two dbt builds per parity case): not part of `make check`.
+pytestmark = pytest.mark.slow
+
 SHAPE = "hubspot"
 SOURCES_YML = PROJECT_DIR / "models" / "staging" / "hubspot" / "_hubspot__sources.yml"
 

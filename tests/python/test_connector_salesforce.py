@@ -41,6 +41,9 @@ from connector_support import (COMPARED, ConnectorParity, assert_adapter_builds_
                                rules_doc_columns, run_connector_parity)
 from parity_support import PROJECT_DIR
 
+# Every case builds the project (two dbt builds per parity case): not part of `make check`.
+pytestmark = pytest.mark.slow
+
 SHAPE = "salesforce"
 AS_OF = "2025-06-30T12:00:00Z"
 SOURCES_YML = PROJECT_DIR / "models" / "staging" / "salesforce" / "_salesforce__sources.yml"

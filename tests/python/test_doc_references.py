@@ -47,7 +47,6 @@ NAMES = {"Makefile", "run", ".sqlfluff"}
 # then (and its links checked like any other).
 AWAITED_DOCS = {
     "docs/accounts_and_attribution.md": "accounts and campaign attribution (issue 22/24 branch)",
-    "docs/connect_your_crm.md": "connectors from HubSpot / Salesforce (issue 22 branches)",
 }
 
 # Paths in test code that name files of a throwaway project the test creates itself, not

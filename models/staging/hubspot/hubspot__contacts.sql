@@ -22,7 +22,8 @@ final as (
         {{ connector_column(contact_table, 'property_industry') }} as industry,
         {{ connector_column(contact_table, 'property_country') }} as country_code,
         {{ hubspot_lead_source(connector_column(contact_table, 'property_hs_analytics_source')) }} as lead_source,
-        {{ connector_column(contact_table, 'property_numberofemployees') }} as employee_count,
+        -- the contact object lands no employee count (the company's belongs to another object)
+        cast(null as {{ dbt.type_string() }}) as employee_count,
         cast(property_createdate as {{ dbt.type_string() }}) as created_at,
         {{ connector_column(contact_table, 'property_lastmodifieddate') }} as updated_at,
         {{ connector_column(contact_table, '_fivetran_deleted') }} as is_deleted,

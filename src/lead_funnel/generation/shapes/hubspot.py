@@ -18,7 +18,7 @@ the same marts:
   sign-ups become form submissions of one form per kind; their type is whatever the seed
   connector_form_event_types says for that form (default form_submission); no campaign;
 - page views, webinar attendance, product usage, social follows and unknown types have no place
-  in these tables and are dropped;
+  in these tables and are dropped; employee counts too (no contact column carries them);
 - sales activities become hs_lead_status changes (sales_accepted -> IN_PROGRESS /
   ATTEMPTED_TO_CONTACT / CONNECTED, qualification -> OPEN_DEAL, sales_rejected -> BAD_TIMING,
   disqualified -> UNQUALIFIED; NEW at creation), one value per instant, and only changes count;
@@ -142,7 +142,6 @@ def write_hubspot(raw_dir: Path, out_dir: Path) -> None:
         "id": contact.contact_id, "property_email": contact.email,
         "property_jobtitle": contact.job_title, "property_company": contact.company_name,
         "property_industry": contact.industry, "property_country": contact.country_code,
-        "property_numberofemployees": contact.employee_count,
         "property_hs_analytics_source": HUBSPOT_SOURCES.get(contact.lead_source, ""),
         "property_createdate": utc_text(contact.created_at),
         "property_lastmodifieddate": utc_text(contact.updated_at),
@@ -203,7 +202,7 @@ def restrict_hubspot(raw_dir: Path, out_dir: Path) -> None:
         "company_name": contact.company_name, "industry": contact.industry,
         "country_code": contact.country_code,
         "lead_source": funnel_source(HUBSPOT_SOURCES.get(contact.lead_source, "")),
-        "employee_count": contact.employee_count, "created_at": utc_text(contact.created_at),
+        "employee_count": "", "created_at": utc_text(contact.created_at),
         "updated_at": utc_text(contact.updated_at),
         "is_deleted": "true" if contact.is_deleted else "false", "_loaded_at": contact.loaded_at,
     } for contact in world.contacts.values()]
