@@ -33,6 +33,11 @@
     {{ return(['decision_maker', 'influencer', 'member']) }}
 {%- endmacro %}
 
+{#- Attribution models of docs/funnel_rules.md §9, in the order the marts document them. -#}
+{% macro attribution_models() -%}
+    {{ return(['first_touch', 'last_touch', 'linear', 'position_based', 'tipping_point']) }}
+{%- endmacro %}
+
 {#- Renders a Python list of strings as a SQL in-list: ('a', 'b'). -#}
 {% macro sql_in_list(values) -%}
     ({% for value in values %}'{{ value }}'{% if not loop.last %}, {% endif %}{% endfor %})
