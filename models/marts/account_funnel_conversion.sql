@@ -37,7 +37,7 @@ cohort_totals as (
 
     select
         cohort_month,
-        count(*) as accounts,
+        count(*) as accounts,  -- noqa: RF04
         count(mqa_at) as mqas,
         count(opportunity_at) as opportunities,
         count(customer_at) as customers,
@@ -52,7 +52,7 @@ final as (
 
     select
         cast(cohort_month as date) as cohort_month,
-        cast(accounts as {{ dbt.type_bigint() }}) as accounts,
+        cast(accounts as {{ dbt.type_bigint() }}) as accounts,  -- noqa: RF04
         cast(mqas as {{ dbt.type_bigint() }}) as mqas,
         cast(opportunities as {{ dbt.type_bigint() }}) as opportunities,
         cast(customers as {{ dbt.type_bigint() }}) as customers,

@@ -42,7 +42,7 @@ window_contacts as (
     inner join account_handoffs as window_handoffs
         on
             candidates.account_domain = window_handoffs.account_domain
-            and window_handoffs.mql_at <= candidates.mql_at
+            and candidates.mql_at >= window_handoffs.mql_at
             and {{ days_between('window_handoffs.mql_at', 'candidates.mql_at') }} <= {{ var('mqa_window_days') }}
     group by candidates.account_domain, candidates.mql_at
 

@@ -22,8 +22,8 @@ buying_role_rules as (
     select
         rule_id,
         buying_role,
-        lower(trim(title_contains)) as title_contains,
-        priority
+        priority,
+        lower(trim(title_contains)) as title_contains
     from {{ ref('buying_role_rules') }}
 
 ),
@@ -50,11 +50,11 @@ final as (
         contacts.contact_id,
         contacts.job_title,
         contacts.created_at,
+        role_matches.rule_id as buying_role_rule_id,
         case
             when fit_scores.email_domain_type = 'business' then contacts.email_domain
         end as account_domain,
-        coalesce(role_matches.buying_role, 'member') as buying_role,
-        role_matches.rule_id as buying_role_rule_id
+        coalesce(role_matches.buying_role, 'member') as buying_role
     from contacts
     inner join fit_scores
         on contacts.contact_id = fit_scores.contact_id
