@@ -3,5 +3,5 @@
     max_per_day, ...) run before it, and a failing one skips it. Every base model calls it:
     with bad configuration no model runs at all, and the failing test names the problem. -#}
 {% macro require_valid_scoring_rules() -%}
-    -- depends_on: {{ ref('fit_scoring_rules') }}, {{ ref('behavioral_scoring_rules') }}, {{ ref('personal_email_domains') }}, {{ ref('buying_role_rules') }}
+    -- depends_on: {{ ref('fit_scoring_rules') }}, {{ ref('behavioral_scoring_rules') }}, {{ ref('personal_email_domains') }}
 {%- endmacro %}

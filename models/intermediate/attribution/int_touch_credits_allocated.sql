@@ -121,6 +121,14 @@ untouched_handoffs as (
 
 ),
 
+credits as (
+
+    select * from touch_credits
+    union all
+    select * from untouched_handoffs
+
+),
+
 final as (
 
     select
@@ -130,18 +138,7 @@ final as (
         cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
         cast(event_id as {{ dbt.type_string() }}) as event_id,
         cast(credit as {{ type_double() }}) as credit
-    from touch_credits
-
-    union all
-
-    select
-        contact_id,
-        cast(cycle_number as {{ dbt.type_bigint() }}) as cycle_number,
-        cast(attribution_model as {{ dbt.type_string() }}) as attribution_model,
-        cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
-        cast(event_id as {{ dbt.type_string() }}) as event_id,
-        cast(credit as {{ type_double() }}) as credit
-    from untouched_handoffs
+    from credits
 
 )
 
