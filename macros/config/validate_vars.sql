@@ -29,6 +29,12 @@
         {%- if var('crm_connector', 'raw') not in ('raw', 'hubspot', 'salesforce') -%}
             {%- do problems.append("crm_connector must be raw, hubspot or salesforce (got '" ~ var('crm_connector') ~ "')") -%}
         {%- endif -%}
+        {%- if var('mqa_min_contacts') < 1 -%}
+            {%- do problems.append('mqa_min_contacts must be >= 1 (got ' ~ var('mqa_min_contacts') ~ ')') -%}
+        {%- endif -%}
+        {%- if var('mqa_window_days') < 0 -%}
+            {%- do problems.append('mqa_window_days must be >= 0 (got ' ~ var('mqa_window_days') ~ ')') -%}
+        {%- endif -%}
         {%- if not (var('fit_grade_a') >= var('fit_grade_b') >= var('fit_grade_c')) -%}
             {%- do problems.append('fit grades must satisfy fit_grade_a >= fit_grade_b >= fit_grade_c') -%}
         {%- endif -%}

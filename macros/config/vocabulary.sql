@@ -26,6 +26,18 @@
     {{ return(['equals', 'in', 'contains', 'between', 'is_null']) }}
 {%- endmacro %}
 
+{#- Buying roles a rule of seed buying_role_rules may give (docs/funnel_rules.md §8); a contact no rule
+    matches is a `member`, which a rule may also name. The seed test buying_role_is_known accepts
+    only these. -#}
+{% macro known_buying_roles() -%}
+    {{ return(['decision_maker', 'influencer', 'member']) }}
+{%- endmacro %}
+
+{#- Attribution models of docs/funnel_rules.md §9, in the order the marts document them. -#}
+{% macro attribution_models() -%}
+    {{ return(['first_touch', 'last_touch', 'linear', 'position_based', 'tipping_point']) }}
+{%- endmacro %}
+
 {#- Renders a Python list of strings as a SQL in-list: ('a', 'b'). -#}
 {% macro sql_in_list(values) -%}
     ({% for value in values %}'{{ value }}'{% if not loop.last %}, {% endif %}{% endfor %})

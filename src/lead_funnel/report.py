@@ -16,6 +16,9 @@ quarantine (``analytics_data_quality.dq_quarantined_rows``):
 - fit x engagement scores of every contact at as_of, with the MQL threshold (fit + engagement
   = ``mql_threshold``) drawn in;
 - PQLs: ``funnel_conversion.pqls`` and ``lead_stages.pql_at`` (PQLs per month, PQL -> customer);
+- the account funnel (accounts -> MQA -> opportunity -> customer, totals of
+  ``account_funnel_conversion``) and the campaigns by attributed MQLs and customers
+  (``campaign_funnel``, one attribution model at a time): lead_funnel.report_accounts;
 - data quality: quarantined raw rows by reason and source table.
 
 `collect` reads the numbers (testable on their own), `render` turns them into the page.
@@ -30,7 +33,20 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from lead_funnel.accounts import AccountsView, has_account_marts, read_accounts
 from lead_funnel.marts import connect_marts, relation
+from lead_funnel.report_accounts import account_funnel_figure, campaigns_figure
+from lead_funnel.report_style import (
+    COLOURS,
+    LEGEND as _LEGEND,
+    empty as _empty,
+    fmt_int,
+    fmt_pct,
+    go as _go,
+    layout as _layout,
+    plural,
+    ratio as _ratio,
+)
 
 WATERFALL = ("leads", "mqls", "sals", "sqls", "opportunities", "customers")
 WATERFALL_LABELS = ("Lead", "MQL", "SAL", "SQL", "Opportunity", "Customer")
@@ -38,9 +54,8 @@ REQUIRED = ("funnel_conversion", "lead_stages", "lead_handoffs", "dq_quarantined
             "dq_run_context")
 # Chart ids, in page order: the page test checks that each one rendered with data.
 CHARTS = ("waterfall", "by_source", "mql_weeks", "response_times", "scores", "pqls",
-          "data_quality")
+          "account_funnel", "campaigns", "data_quality")
 DEFAULT_OUT = "funnel_report.html"
-COLOURS = ("#2b59c3", "#3f8efc", "#58b4ae", "#7ac74f", "#e3b505", "#d1495b")
 
 
 class ReportError(RuntimeError):
@@ -88,6 +103,7 @@ class ReportData:
     pqls_customers: int  # contacts with both pql_at and customer_at
     quarantine: list[tuple[str, str, int]]  # (source_table, reason, rows)
     raw_rows: int
+    accounts: AccountsView | None = None  # None when the account marts are not built
 
     def rate(self, numerator: str, denominator: str) -> float | None:
         return _ratio(self.totals[numerator], self.totals[denominator])
@@ -110,18 +126,6 @@ class ReportData:
     @property
     def quarantined_rows(self) -> int:
         return sum(n for _, _, n in self.quarantine)
-
-
-def _ratio(numerator: float, denominator: float) -> float | None:
-    return None if not denominator else numerator / denominator
-
-
-def fmt_int(value: int) -> str:
-    return f"{value:,}"
-
-
-def fmt_pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
 
 
 def fmt_hours(value: float) -> str:
@@ -201,30 +205,11 @@ def _collect(con: Any, database: str, sla_hours: float, mql_threshold: float) ->
             "select source_table, quarantine_reason, count(*) "
             f"from {relation('dq_quarantined_rows')} group by 1, 2 order by 3 desc, 1, 2")],
         raw_rows=int(context[0][1] or 0),
+        accounts=read_accounts(con) if has_account_marts(con) else None,
     )
 
 
 # --- rendering --------------------------------------------------------------------------------
-
-def _go() -> Any:
-    return importlib.import_module("plotly.graph_objects")
-
-
-def _layout(fig: Any, title: str, height: int = 380, **extra: Any) -> Any:
-    fig.update_layout(title={"text": title, "x": 0.01, "y": 0.97, "yanchor": "top",
-                             "font": {"size": 15}}, height=height,
-                      margin={"l": 60, "r": 30, "t": 90, "b": 50}, template="plotly_white",
-                      font={"family": "Helvetica, Arial, sans-serif", "size": 12},
-                      separators=".,", **extra)
-    return fig
-
-
-_LEGEND = {"orientation": "h", "y": 1.01, "yanchor": "bottom", "x": 0, "xanchor": "left"}
-
-
-def plural(n: int, word: str) -> str:
-    return f"{fmt_int(n)} {word}{'' if n == 1 else 's'}"
-
 
 def response_bins(sla_hours: float) -> list[float]:
     """Upper edges of the response-time bins, (lo, hi] hours: eight per SLA up to three SLAs;
@@ -232,12 +217,6 @@ def response_bins(sla_hours: float) -> list[float]:
     the SLA (within it, <=) is in the bin left of the SLA line."""
     width = sla_hours / 8 if sla_hours > 0 else 1.0
     return [width * (i + 1) for i in range(24)]
-
-
-def _empty(fig: Any, text: str) -> Any:
-    fig.add_annotation(text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
-                       font={"size": 14, "color": "#777"})
-    return fig
 
 
 def waterfall_figure(data: ReportData) -> Any:
@@ -402,6 +381,8 @@ def data_quality_figure(data: ReportData) -> Any:
 FIGURES = {
     "waterfall": waterfall_figure, "by_source": by_source_figure, "mql_weeks": mql_weeks_figure,
     "response_times": response_times_figure, "scores": scores_figure, "pqls": pqls_figure,
+    "account_funnel": lambda data: account_funnel_figure(data.accounts),
+    "campaigns": lambda data: campaigns_figure(data.accounts),
     "data_quality": data_quality_figure,
 }
 

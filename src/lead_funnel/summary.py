@@ -1,18 +1,24 @@
 """A short, readable funnel summary read from the marts (schema ``analytics``) and the
 quarantine (``analytics_data_quality.dq_quarantined_rows``): funnel totals and conversion,
 product-qualified leads (PQLs, their moments, and their conversion to customer beside the
-MQLs'), current stages, MQL reasons and handoff outcomes, quarantined rows."""
+MQLs'), accounts (MQAs, and their conversion to customer beside the MQLs'), the top campaigns by
+attributed customers under two attribution models, current stages, MQL reasons and handoff
+outcomes, quarantined rows."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from lead_funnel.accounts import ACCOUNT_FUNNEL, AccountsView, has_account_marts, read_accounts
 from lead_funnel.marts import DATA_QUALITY_SCHEMA, MART_SCHEMA, connect_marts
 
 FUNNEL_COUNT_COLUMNS = ("leads", "mqls", "sals", "sqls", "opportunities", "customers")
 REQUIRED_MARTS = ("funnel_conversion", "lead_stages", "lead_handoffs", "funnel_volume_daily")
 REQUIRED_DATA_QUALITY = ("dq_quarantined_rows",)
+# The summary compares the earliest-credit and the latest-credit view of the campaigns.
+SUMMARY_ATTRIBUTION_MODELS = ("first_touch", "last_touch")
+TOP_CAMPAIGNS = 5
 
 
 class SummaryError(RuntimeError):
@@ -80,6 +86,11 @@ def _render(con: Any, schema: str, data_quality_schema: str) -> str:
     lines.append(f"    {'pqls':>13} -> {'customers':<14}{_of(int(pql_customers), int(pqls))}")
     lines.append(f"    {'mqls':>13} -> {'customers':<14}{_of(int(mql_customers), int(mqls))}")
 
+    if schema == MART_SCHEMA and has_account_marts(con):
+        view = read_accounts(con)
+        lines += _accounts_lines(view, int(mql_customers), int(mqls))
+        lines += _campaign_lines(view)
+
     lines += _breakdown(con, "Current stage", "current_stage", f"{schema}.lead_stages")
     lines += _breakdown(con, "MQL reasons", "mql_reason", f"{schema}.lead_handoffs")
 
@@ -106,3 +117,32 @@ def _render(con: Any, schema: str, data_quality_schema: str) -> str:
     for table, reason, n in quarantined:
         lines.append(f"  {str(table):<20}{str(reason):<24}{int(n):>8,}")
     return "\n".join(lines)
+
+
+
+def _accounts_lines(view: AccountsView, mql_customers: int, mqls: int) -> list[str]:
+    """Account funnel totals, and MQA -> customer (accounts) beside MQL -> customer (contacts)."""
+    lines = ["", f"Accounts ({MART_SCHEMA}.account_funnel_conversion, {MART_SCHEMA}.account_stages)"]
+    accounts = view.funnel["accounts"]
+    for name in ACCOUNT_FUNNEL:
+        share = "" if name == "accounts" else f"  {_ratio(view.funnel[name], accounts)} of accounts"
+        lines.append(f"  {name:<14}{view.funnel[name]:>10,}{share}")
+    lines.append("  conversion to customer")
+    lines.append(f"    {'mqas':>13} -> {'customers':<14}{_of(view.mqa_customers, view.funnel['mqas'])}"
+                 "  accounts")
+    lines.append(f"    {'mqls':>13} -> {'customers':<14}{_of(mql_customers, mqls)}  contacts")
+    return lines
+
+
+def _campaign_lines(view: AccountsView) -> list[str]:
+    """Top campaigns by attributed customers under each of SUMMARY_ATTRIBUTION_MODELS."""
+    lines = ["", f"Campaigns ({MART_SCHEMA}.campaign_funnel): top {TOP_CAMPAIGNS} by attributed customers"]
+    for model in SUMMARY_ATTRIBUTION_MODELS:
+        lines.append(f"  {model:<34}{'mqls':>9}{'sals':>9}{'customers':>11}")
+        for credit in view.top_campaigns(model, "customers", TOP_CAMPAIGNS):
+            lines.append(f"    {credit.campaign_id:<32}{credit.mqls:>9.1f}{credit.sals:>9.1f}"
+                         f"{credit.customers:>11.1f}")
+        none = view.no_campaign(model)
+        lines.append(f"    {'(none): no campaign touch':<32}{none.mqls:>9.1f}{none.sals:>9.1f}"
+                     f"{none.customers:>11.1f}")
+    return lines

@@ -9,11 +9,13 @@
     (require_valid_scoring_rules). -#}
 
 {#- The value (trimmed, case-insensitive) is one of a vocabulary of macros/config/vocabulary.sql:
-    fit_attributes (known_fit_attributes) or fit_operators (known_fit_operators). Blank fails. -#}
+    fit_attributes (known_fit_attributes), fit_operators (known_fit_operators) or buying_roles
+    (known_buying_roles). Blank fails. -#}
 {% test rule_value_is_known(model, column_name, vocabulary, key_column='rule_id') %}
     {%- set vocabularies = {
         'fit_attributes': lead_funnel.known_fit_attributes(),
-        'fit_operators': lead_funnel.known_fit_operators()
+        'fit_operators': lead_funnel.known_fit_operators(),
+        'buying_roles': lead_funnel.known_buying_roles()
     } -%}
     {%- if vocabulary not in vocabularies -%}
         {{ exceptions.raise_compiler_error("rule_value_is_known: unknown vocabulary '" ~ vocabulary

@@ -42,6 +42,10 @@ RELATION_KEYS: Mapping[str, tuple[str, ...]] = {
     "funnel_conversion": ("cohort_month", "lead_source"),
     "funnel_volume_daily": ("day", "stage", "lead_source"),
     "dq_quarantined_rows": ("quarantined_row_id",),
+    "account_stages": ("account_domain",),
+    "account_funnel_conversion": ("cohort_month",),
+    "mql_attribution": ("handoff_id", "attribution_model", "campaign_id"),
+    "campaign_funnel": ("campaign_id", "attribution_model", "mql_month"),
 }
 MART_SCHEMA = "analytics"
 DATA_QUALITY_SCHEMA = "analytics_data_quality"
@@ -80,7 +84,7 @@ def spec_type(engine: str, reported: str) -> str:
 
 
 def contract_types() -> dict[str, dict[str, str]]:
-    """relation -> column -> contract type, from the contracts in models/marts/**/_*.yml."""
+    """relation -> column -> contract type, from the contracts in models/marts/**/*.yml."""
     yaml: Any = importlib.import_module("yaml")  # PyYAML, a dbt dependency (no type stubs)
     found: dict[str, dict[str, str]] = {}
     for path in sorted((PROJECT_DIR / "models" / "marts").rglob("*.yml")):

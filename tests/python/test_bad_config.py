@@ -22,7 +22,7 @@ yaml: Any = importlib.import_module("yaml")  # no type stubs in the venv (as tes
 
 FIXTURE_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "raw"
 AS_OF = "2024-07-01T00:00:00Z"
-SEEDS = {"fit_scoring_rules", "behavioral_scoring_rules", "personal_email_domains"}
+SEEDS = {"fit_scoring_rules", "behavioral_scoring_rules", "personal_email_domains", "buying_role_rules"}
 RAW_TABLES = ("contacts", "engagement_events", "sales_activities", "opportunities")
 
 
@@ -117,6 +117,10 @@ BAD_RULES = {
         "bhv_no_flag,page_view,,1,,,false,no hand-raiser flag",
     ],
     "personal_email_domains": ["gmail.com"],
+    "buying_role_rules": [
+        "br_boss,boss,owner,1",
+        "br_no_priority,influencer,consultant,",
+    ],
 }
 # What the user reads: seed, rule, bad value, what is allowed (the test that prints it).
 EXPECTED_PROBLEMS = {
@@ -146,6 +150,10 @@ EXPECTED_PROBLEMS = {
         "behavioral_scoring_rules: rule bhv_no_flag has no is_hand_raiser; allowed: true or false",
     "personal_email_domain_is_unique":
         "personal_email_domains: domain 'gmail.com' is used by 2 rows; allowed: each domain once",
+    "buying_role_is_known":
+        "buying_role_rules: rule br_boss has buying_role 'boss'; allowed: decision_maker, influencer, member",
+    "buying_role_priority_is_set":
+        "buying_role_rules: rule br_no_priority has no priority; allowed: a whole number (lower wins)",
 }
 
 

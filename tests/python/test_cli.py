@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from lead_funnel import dbt_runner
+from lead_funnel.accounts import AccountsView, CampaignCredit
 from lead_funnel.cli import main
 from lead_funnel.dbt_runner import DbtError, build_command, dbt_env, run_dbt
 from lead_funnel.marts import DATA_QUALITY_SCHEMA
@@ -227,3 +228,34 @@ def test_build_var_values_and_errors(tmp_path: Path, monkeypatch: pytest.MonkeyP
         captured = capsys.readouterr()
         assert captured.err.strip() == f"lead-funnel build: error: {message}"
         assert "$ " not in captured.out  # refused before dbt runs
+
+
+def test_summary_accounts_and_campaigns_of_the_fixture(fixture_db: Path) -> None:
+    text = summarize(fixture_db)
+    accounts = text[text.index("Accounts ("):text.index("Campaigns (")]
+    # 12 accounts; 1 MQA (acme.com: C001 and C002 MQL'd together), 1/12 = 8.3%; it is no
+    # customer (0 of 1), while 1 of the 11 contacts with an mql_at (C012) is one: 9.1%.
+    assert re.search(r"accounts\s+12\n", accounts)
+    assert re.search(r"mqas\s+1\s+8\.3% of accounts", accounts)
+    assert re.search(r"mqas -> customers\s+0\.0%  \(0 of 1\)  accounts", accounts)
+    assert re.search(r"mqls -> customers\s+9\.1%  \(1 of 11\)  contacts", accounts)
+    campaigns = text[text.index("Campaigns ("):text.index("Current stage")]
+    # Under first_touch and last_touch alike: WEB1 (C012-1, the customer) first, then CMP1
+    # (C001-1, accepted, no customer); the other 8 handoffs have no campaign touch, C002-1 of
+    # them accepted -> (none) 8 MQLs, 1 SAL, 0 customers.
+    for model in ("first_touch", "last_touch"):
+        block = campaigns[campaigns.index(model):].splitlines()[1:4]
+        assert [line.split() for line in block] == [
+            ["WEB1", "1.0", "1.0", "1.0"], ["CMP1", "1.0", "1.0", "0.0"],
+            ["(none):", "no", "campaign", "touch", "8.0", "1.0", "0.0"]]
+
+
+def test_top_campaigns_rank_by_credit_then_mqls_then_id() -> None:
+    view = AccountsView(funnel={}, mqa_customers=0, campaigns=[
+        CampaignCredit("b", "linear", 3.0, 1.0, 0.5), CampaignCredit("a", "linear", 3.0, 1.0, 0.5),
+        CampaignCredit("c", "linear", 9.0, 2.0, 0.5), CampaignCredit("(none)", "linear", 20, 5, 4),
+        CampaignCredit("d", "linear", 1.0, 1.0, 1.0), CampaignCredit("z", "first_touch", 1, 1, 9)])
+    # customers 1.0 (d) first; then the 0.5s by MQLs (c 9.0), then a before b; (none) and the
+    # other model's z left out.
+    assert [c.campaign_id for c in view.top_campaigns("linear", "customers", 3)] == ["d", "c", "a"]
+    assert view.no_campaign("linear").mqls == 20 and view.no_campaign("last_touch").mqls == 0

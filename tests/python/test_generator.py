@@ -17,7 +17,7 @@ import pytest
 
 from lead_funnel import contract
 from lead_funnel import generator as g
-from lead_funnel.generation import trials
+from lead_funnel.generation import campaigns, trials
 from lead_funnel.generator import GeneratorConfig, generate_to_dir
 
 from conftest import SMALL
@@ -604,3 +604,34 @@ def test_next_day_continues_trials(next_day: dict[str, Any]) -> None:
             assert 1 <= (keys["contact_id"] == contact_id).sum() <= 2, contact_id
         history.append(next_day[frames_key])
     assert continued >= 1  # usage went on for a contact whose trial began on an earlier day
+
+
+def test_accounts_and_campaigns_are_believable(derived: dict[str, Any]) -> None:
+    """docs/funnel_rules.md §8, §9 need data: colleagues share a business domain, job titles show
+    buying roles, and campaigns are a skewed mix that matches the kind of touch."""
+    contacts = derived["frames"]["contacts"]
+    good = contacts[contacts["contact_id"] != ""].drop_duplicates("contact_id")
+    domains = good["email"].str.strip().str.lower().str.split("@").str[-1]
+    business = domains[domains.str.contains(".", regex=False)
+                       & ~domains.isin(g.PERSONAL_DOMAINS)]
+    people = business.value_counts()
+    assert (people >= 2).sum() >= 50 and (people >= 5).any()   # many accounts of several people
+    titles = good["job_title"].str.lower()
+    assert titles.str.contains("vp|chief|ceo|cto|cmo|founder|director|head of").any()
+    assert titles.str.contains("manager|engineer|analyst").any()
+
+    events = derived["frames"]["engagement_events"]
+    events = events.assign(_type=events["event_type"].str.strip().str.lower(),
+                           _campaign=events["campaign_id"].str.strip())
+    tagged = events[events["_campaign"] != ""]
+    slug = tagged["_campaign"].str.replace(r"^CMP-\d{4}-", "", regex=True)
+    assert slug[tagged["_type"].str.startswith("webinar")].str.startswith("webinar-").all()
+    assert slug[tagged["_type"] == "demo_request"].isin(
+        [name for name, _ in campaigns.PAID_CAMPAIGNS]).all()
+    # Hand-raisers often come from a paid landing page (45%), page views rarely (10%).
+    demos = events[events["_type"] == "demo_request"]
+    views = events[events["_type"] == "page_view"]
+    assert (demos["_campaign"] != "").mean() > 0.3 > 0.15 > (views["_campaign"] != "").mean()
+    # Skewed budgets: the top e-mail campaign (18 of 59 slots) beats the smallest (6 of 59).
+    emails = slug[tagged["_type"] == "email_open"].value_counts()
+    assert emails["newsletter"] > 2 * emails["winback"]

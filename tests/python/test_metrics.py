@@ -214,3 +214,35 @@ def test_the_figures_of_docs_metrics_md_are_what_mf_prints(mf: MetricFlow) -> No
 
     expected = GENERATED_RE.sub(regenerated, doc)
     assert doc == expected, f"regenerate the blocks of {path}; it should read:\n{expected}"
+
+
+def test_accounts_and_mqas_by_cohort_month(mf: MetricFlow) -> None:
+    # Accounts are the business email domains of the 13 contacts: C001 and C002 share acme.com,
+    # every other contact has a domain of its own -> 12 accounts. acme.com is the one MQA: C001 and
+    # C002 both MQL'd on 05-01 10:00, two distinct contacts inside [m - 90 days, m]. Cohort by
+    # the earliest created_at: Jan zeta (C007), theta (C009), lambda (C012); Feb beta (C003),
+    # eps (C006), eta (C008); Mar example (C011), mu (C015); Apr acme (C001, C002); May tinyco
+    # (C016); Jun gamma (C004), delta (C005).
+    [row] = mf.query(["accounts", "mqas", "account_to_mqa_rate"])
+    assert {name: number(value) for name, value in row.items()} == pytest.approx(
+        {"accounts": 12, "mqas": 1, "account_to_mqa_rate": 1 / 12})
+    monthly = {r["metric_time__month"][:10]: (number(r["accounts"]), number(r["mqas"]))
+               for r in mf.query(["accounts", "mqas"], ["metric_time__month"])}
+    assert monthly == {"2024-01-01": (3, 0), "2024-02-01": (3, 0), "2024-03-01": (2, 0),
+                       "2024-04-01": (1, 1), "2024-05-01": (1, 0), "2024-06-01": (2, 0)}
+
+
+def test_attributed_mqls_and_customers_by_campaign_and_model(mf: MetricFlow) -> None:
+    # Two fixture events carry a campaign: E001 (C001's demo request, CMP1) and E011 (C012's
+    # webinar, WEB1), each at its contact's MQL moment t and each its handoff's only touch, so
+    # every model gives CMP1 and WEB1 credit 1; the other 8 of the 10 handoffs have no touch ->
+    # (none) 8. Customers: C012 (won 03-15) whose latest handoff with mql_at <= customer_at is
+    # C012-1 -> WEB1 1, the others 0.
+    rows = mf.query(["attributed_mqls", "attributed_customers"],
+                    ["campaign_attribution__attribution_model", "campaign_attribution__campaign_id"])
+    got = {(r["campaign_attribution__attribution_model"], r["campaign_attribution__campaign_id"]):
+           (number(r["attributed_mqls"]), number(r["attributed_customers"])) for r in rows}
+    per_model = {"(none)": (8.0, 0.0), "CMP1": (1.0, 0.0), "WEB1": (1.0, 1.0)}
+    assert got == {(model, campaign): credits
+                   for model in ("first_touch", "last_touch", "linear", "position_based", "tipping_point")
+                   for campaign, credits in per_model.items()}

@@ -8,6 +8,7 @@ import zlib
 from html.parser import HTMLParser
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -150,3 +151,30 @@ def test_page_renders_in_headless_chromium(fixture_db: Path, tmp_path: Path) -> 
     assert title_text.startswith("Lead funnel · leads created 05 Jan 2024")
     (tmp_path / "funnel_report.png").write_bytes(shot)
     assert _png_is_not_blank(shot) > 50  # a blank page has one or two colours
+
+
+def test_account_and_campaign_charts_of_the_fixture(fixture_db: Path) -> None:
+    data = collect(fixture_db, sla_hours=24, mql_threshold=100)
+    assert data.accounts is not None
+    # 12 accounts (C001 and C002 share acme.com, the 11 other contacts one domain each); MQA:
+    # acme.com only (C001 and C002 MQL'd together on 05-01); opportunity: eps.io (C006), eta.io
+    # (C008), zeta.io (C007, lost) and lambda.com (C012); customer: lambda.com, no MQA.
+    assert data.accounts.funnel == {"accounts": 12, "mqas": 1, "opportunities": 4, "customers": 1}
+    assert data.accounts.mqa_customers == 0
+    funnel = _account_figures(data)["account_funnel"]
+    assert list(funnel.data[0].x) == [12, 1, 4, 1]
+    assert "MQA → customer 0.0% (0 of 1 MQAs)" in funnel.layout.title.text
+    # Campaigns: CMP1 (C001-1) and WEB1 (C012-1) hold credit 1 under every model; a tie on MQLs
+    # is ordered by campaign id. WEB1 won the one customer (C012). Position-based is shown first.
+    campaigns = _account_figures(data)["campaigns"]
+    visible = [trace for trace in campaigns.data if trace.visible]
+    assert [(t.name, list(t.y), list(t.x)) for t in visible] == [
+        ("attributed MQLs", ["CMP1", "WEB1"], [1.0, 1.0]),
+        ("attributed customers", ["CMP1", "WEB1"], [0.0, 1.0])]
+    assert len(campaigns.data) == 2 * 5  # two traces per attribution model, one menu entry each
+    assert "8 MQLs without a campaign touch (position_based)" in campaigns.layout.title.text
+
+
+def _account_figures(data: Any) -> dict[str, Any]:
+    from lead_funnel.report import FIGURES
+    return {name: FIGURES[name](data) for name in ("account_funnel", "campaigns")}

@@ -32,6 +32,7 @@ from lead_funnel.contract import (
     TABLE_COLUMNS,
     TABLES,
 )
+from lead_funnel.generation.campaigns import campaign_slugs, off_campaign_probability
 from lead_funnel.generation.text import (
     ACT_ACCEPTED,
     ACT_CALL,
@@ -628,10 +629,9 @@ def event_rows(rng: np.random.Generator, events: EventArrays, contact_ids: pa.Ar
     url = _where(rng.random(m) < 0.03, _const("", m), url)
     campaign_kinds = np.array([EVENT_TYPES.index(e) for e in CAMPAIGN_EVENTS])
     in_campaign = np.where(np.isin(kind, campaign_kinds), rng.random(m) < 0.85,
-                           rng.random(m) < 0.10)
+                           rng.random(m) < off_campaign_probability(kind))
     campaign = _join("CMP-", pc.cast(pa.array(2024 + (when >= CAMPAIGN_YEAR_START)), pa.string()),
-                     "-", pc.utf8_lpad(pc.cast(pa.array(rng.integers(1, 60, m)), pa.string()),
-                                       width=3, padding="0"))
+                     "-", campaign_slugs(kind, rng.integers(1, 60, m)))
     campaign = _where(in_campaign, campaign, _const("", m))
     loaded = when + _uniform_int(rng, 300, 6 * HOUR, m)
     good = _table({
