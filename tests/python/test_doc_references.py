@@ -41,14 +41,6 @@ RULES = "docs/funnel_rules.md"
 SUFFIXES = {".sql", ".yml", ".yaml", ".py", ".md", ".toml", ".sh", ".cfg", ".txt"}
 NAMES = {"Makefile", "run", ".sqlfluff"}
 
-# Docs other engineers write on branches of their own; the README and the rules link them
-# before they are merged. Each is a declared, visible exception, and
-# test_awaited_docs_are_still_awaited fails as soon as the file exists, so the entry is removed
-# then (and its links checked like any other).
-AWAITED_DOCS = {
-    "docs/accounts_and_attribution.md": "accounts and campaign attribution (issue 22/24 branch)",
-}
-
 # Paths in test code that name files of a throwaway project the test creates itself, not
 # files of this repository: (file, reference) -> why.
 NOT_REPO_PATHS = {
@@ -138,8 +130,6 @@ def expand(reference: str) -> list[str]:
 
 
 def path_exists(reference: str) -> bool:
-    if reference in AWAITED_DOCS:
-        return True
     for candidate in expand(reference.rstrip("/")):
         if any(ch in candidate for ch in "*?["):
             if not glob.glob(str(ROOT / candidate), recursive=True):
@@ -173,8 +163,6 @@ def broken_references(name: str, text: str, sections: set[int]) -> list[str]:
 
 
 def anchor_problem(reference: str, target: Path, anchor: str) -> list[str]:
-    if reference in AWAITED_DOCS and not target.exists():
-        return [f"{reference}{anchor}: an anchor into a doc that is not merged yet"]
     if anchor[1:] not in anchors(target):
         return [f"{reference}{anchor}: no such heading in {reference}"]
     return []
@@ -186,7 +174,7 @@ def link_problem(name: str, target: str) -> list[str]:
     path, _, anchor = target.partition("#")
     resolved = (ROOT / name).parent / path if path else ROOT / name
     relative = resolved.resolve().relative_to(ROOT).as_posix() if path else name
-    if path and relative not in AWAITED_DOCS and not resolved.exists():
+    if path and not resolved.exists():
         return [f"link to {target}: no such file"]
     if anchor and relative.endswith(".md"):
         return anchor_problem(relative, resolved, "#" + anchor)
@@ -233,12 +221,6 @@ def test_the_checker_finds_each_kind_of_broken_reference(text: str, expected: li
     assert len(problems) == len(expected), problems
     for problem, fragment in zip(problems, expected):
         assert fragment in problem, (problem, fragment)
-
-
-def test_awaited_docs_are_still_awaited() -> None:
-    # Once another branch's doc is merged, its entry goes, and the links to it are checked.
-    merged = [name for name in AWAITED_DOCS if (ROOT / name).exists()]
-    assert not merged, f"remove {merged} from AWAITED_DOCS: they exist now"
 
 
 def test_exemptions_are_still_needed() -> None:
