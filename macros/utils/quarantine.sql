@@ -16,8 +16,9 @@
     row's own late reasons (unknown_activity_type, won_not_closed, negative_amount). -#}
 {% macro quarantine_checked_rows(parsed_model, timestamp_column, checks_orphans=true) -%}
     {%- set parsed_relation = ref(parsed_model) -%}
-    {%- set columns = adapter.get_columns_in_relation(parsed_relation) | map(attribute='name') | list
-        if execute else [] -%}
+    {#- the parsed model's bookkeeping (row_occurrence, parsed_batch) stays there -#}
+    {%- set columns = adapter.get_columns_in_relation(parsed_relation) | map(attribute='name')
+        | reject('in', ['row_occurrence', 'parsed_batch']) | list if execute else [] -%}
     {%- set dynamic_checks = [('after_as_of', 'parsed.' ~ timestamp_column ~ ' > ' ~ lead_funnel.as_of())] -%}
     {%- if checks_orphans -%}
         {%- do dynamic_checks.append(('orphan_contact_id', 'staged_contacts.contact_id is null')) -%}
@@ -62,18 +63,12 @@ select * from final
 {%- endmacro %}
 
 
-{#- The end of a parsed model, after its `typed` CTE (every raw row typed, with loaded_at):
-    the rows of the load window, their refresh key and the row's own quarantine reasons, the
-    first that applies of `early_checks` (before after_as_of in docs/funnel_rules.md §3 order) and of
-    `late_checks` (after orphan_contact_id); `extra_columns` are more (sql, name) pairs. -#}
+{#- The end of a parsed model, after its `typed` CTE (the raw rows this build parses, typed, with
+    loaded_at, row_fingerprint and row_occurrence: macros/refresh/parsed_rows.sql): their refresh
+    key, their parsed_batch and the row's own quarantine reasons, the first that applies of
+    `early_checks` (before after_as_of in docs/funnel_rules.md §3 order) and of `late_checks`
+    (after orphan_contact_id); `extra_columns` are more (sql, name) pairs. -#}
 {% macro parsed_row_checks(early_checks, late_checks=[], extra_columns=[]) -%}
-windowed as (
-
-    select * from typed
-    where {{ lead_funnel.load_window_filter('loaded_at') }}
-
-),
-
 final as (
 
     select
@@ -84,11 +79,12 @@ final as (
         coalesce(contact_id, '') as refresh_key,
         {{ lead_funnel.first_quarantine_reason(early_checks) }} as early_quarantine_reason,
         {%- if late_checks %}
-        {{ lead_funnel.first_quarantine_reason(late_checks) }} as late_quarantine_reason
+        {{ lead_funnel.first_quarantine_reason(late_checks) }} as late_quarantine_reason,
         {%- else %}
-        cast(null as {{ dbt.type_string() }}) as late_quarantine_reason
+        cast(null as {{ dbt.type_string() }}) as late_quarantine_reason,
         {%- endif %}
-    from windowed
+        cast({{ lead_funnel.next_parsed_batch() }} as {{ dbt.type_bigint() }}) as parsed_batch
+    from typed
 
 )
 
