@@ -6,7 +6,7 @@
     build recomputes every contact. Empty while dbt parses or before the seeds exist. -#}
 {% macro config_fingerprint() -%}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
-    {%- set ignored = ['as_of', 'quarantine_warn_share', 'quarantine_error_share'] -%}
+    {%- set ignored = ['as_of', 'quarantine_warn_share', 'quarantine_error_share', 'quarantine_min_rows'] -%}
     {%- set parts = [] -%}
     {%- for name in lead_funnel.lead_funnel_var_defaults().keys() | sort if name not in ignored -%}
         {%- do parts.append(name ~ '=' ~ var(name, none)) -%}
