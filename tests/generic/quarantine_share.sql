@@ -39,9 +39,15 @@
 
         limits as (
 
-            select 'quarantine_warn_share' as limit_name, {{ var('quarantine_warn_share') }} as limit_share
+            select
+                'quarantine_warn_share' as limit_name,
+                '{{ var('quarantine_warn_share') }}' as limit_text,
+                {{ var('quarantine_warn_share') }} as limit_share
             union all
-            select 'quarantine_error_share' as limit_name, {{ var('quarantine_error_share') }} as limit_share
+            select
+                'quarantine_error_share' as limit_name,
+                '{{ var('quarantine_error_share') }}' as limit_text,
+                {{ var('quarantine_error_share') }} as limit_share
 
         ),
 
@@ -55,7 +61,7 @@
                     "cast(counts.quarantined_rows as " ~ dbt.type_string() ~ ")", "' of '",
                     "cast(counts.raw_rows as " ~ dbt.type_string() ~ ")", "' raw rows quarantined ('",
                     "cast(round(counts.quarantined_share, 3) as " ~ dbt.type_string() ~ ")", "'), above '",
-                    "limits.limit_name", "' '", "cast(limits.limit_share as " ~ dbt.type_string() ~ ")",
+                    "limits.limit_name", "' '", "limits.limit_text",
                     "'; top reason '", "coalesce(reasons.quarantine_reason, 'none')", "' ('",
                     "cast(coalesce(reasons.reason_rows, 0) as " ~ dbt.type_string() ~ ")", "' rows)'",
                 ]) }} as problem

@@ -42,7 +42,6 @@
 
 with
 
-{% if advances %}
 parsed_states as (
 
     {% for model_name, key_column, timestamp_columns in parsed_models() %}
@@ -56,7 +55,7 @@ parsed_states as (
 
 ),
 
-final as (
+new_state as (
 
     select
         cast(parsed_model as {{ dbt.type_string() }}) as parsed_model,
@@ -68,29 +67,21 @@ final as (
         {{ build_started_at }} as built_at
     from parsed_states
 
-)
-{% elif previous is not none %}
-{#- not a complete build: the previous state, unchanged #}
+),
+
 final as (
 
-    select * from {{ previous }}
+    {% if advances %}
+        select * from new_state
+    {% elif previous is not none %}
+        {#- not a complete build: the previous state, unchanged #}
+        select * from {{ previous }}
+    {% else %}
+        {#- not a complete build and no previous state: none (the next build recomputes everything) #}
+        select * from new_state
+        where 1 = 0
+    {% endif %}
 
 )
-{% else %}
-{#- not a complete build and no previous state: none (the next build recomputes everything) #}
-final as (
-
-    select
-        cast(null as {{ dbt.type_string() }}) as parsed_model,
-        cast(null as {{ dbt.type_string() }}) as state_invocation_id,
-        cast(null as {{ dbt.type_timestamp() }}) as as_of,
-        cast(null as {{ dbt.type_string() }}) as config_fingerprint,
-        cast(null as {{ dbt.type_bigint() }}) as parsed_batch,
-        cast(null as {{ dbt.type_bigint() }}) as parsed_rows,
-        {{ build_started_at }} as built_at
-    where 1 = 0
-
-)
-{% endif %}
 
 select * from final
