@@ -126,20 +126,23 @@ def next_days(base: Path, out: Path, count: int) -> list[tuple[Path, str]]:
 
 
 def scrambled_day(day_dir: Path, out: Path, seed: int, as_of: str) -> Path:
-    """A copy of a day whose `_loaded_at` is scrambled on about a third of its rows, each as
-    an EL tool gets it wrong: blank, 40 days in the future, or 12 days in the past (before
-    the rows of earlier days: out of `_loaded_at` order)."""
-    chooser = random.Random(seed)
+    """A copy of a day whose `_loaded_at` is scrambled on a third of its rows (every third row
+    of the day, counted across its tables from an offset the seed picks), in turn as an EL
+    tool gets it wrong: blank, 40 days after `as_of`, 12 days before it (before the rows of
+    earlier days: out of `_loaded_at` order). A day of 9 rows or more has all three."""
+    offset = random.Random(seed).randrange(3)
     moment = parse_as_of(as_of)
     choices = ("", format_utc(moment + 40 * DAY_SECONDS), format_utc(moment - 12 * DAY_SECONDS))
     out.mkdir(parents=True, exist_ok=True)
+    number = 0
     for table in TABLES:
         with (day_dir / f"{table}.csv").open(newline="", encoding="utf-8") as handle:
             rows = list(csv.reader(handle))
         loaded_at = rows[0].index("_loaded_at")
         for row in rows[1:]:
-            if chooser.random() < 0.33:
-                row[loaded_at] = chooser.choice(choices)
+            if number % 3 == offset:
+                row[loaded_at] = choices[(number // 3) % 3]
+            number += 1
         with (out / f"{table}.csv").open("w", newline="", encoding="utf-8") as handle:
             csv.writer(handle, lineterminator="\n").writerows(rows)
     return out

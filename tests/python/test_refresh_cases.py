@@ -97,7 +97,7 @@ def test_partial_build_at_a_new_as_of_fails_naming_the_stale_parent_then_plain_b
 def test_rows_out_of_loaded_at_order_future_or_blank_are_each_taken_once(
         base: Base, tmp_path: Path) -> None:
     """Case 2. Day 1 with a third of its rows' `_loaded_at` scrambled (blank, 40 days after
-    day 1's as_of, 12 days before A): the plain build takes every appended row (the
+    day 1's as_of, 12 days before A; sequence_support.scrambled_day): the plain build takes every appended row (the
     reconciliation test passes: raw = staged + folded + quarantined) and equals the full
     refresh. A second plain build at the same as_of, nothing appended, recomputes nobody: no
     raw row is new (no parsed_batch beyond the checkpoint's) and no timestamp lies between
