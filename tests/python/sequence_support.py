@@ -57,7 +57,7 @@ class Warehouse:
         done = subprocess.run(argv, env=self.env(), capture_output=True, text=True, check=False,
                               cwd=PROJECT_DIR)
         result = BuildResult(" ".join(args), " ".join(argv[1:]), time.perf_counter() - started,
-                             done.returncode, done.stdout[-6000:] + done.stderr[-2000:])
+                             done.returncode, done.stdout + done.stderr[-2000:])
         self.commands.append(result)
         return result
 
