@@ -35,6 +35,13 @@
         {%- if var('mqa_window_days') < 0 -%}
             {%- do problems.append('mqa_window_days must be >= 0 (got ' ~ var('mqa_window_days') ~ ')') -%}
         {%- endif -%}
+        {%- if not (0 <= var('quarantine_warn_share') <= var('quarantine_error_share') <= 1) -%}
+            {%- do problems.append('quarantine shares must satisfy 0 <= quarantine_warn_share <= quarantine_error_share <= 1 (got '
+                ~ var('quarantine_warn_share') ~ ', ' ~ var('quarantine_error_share') ~ ')') -%}
+        {%- endif -%}
+        {%- if var('quarantine_min_rows') < 0 -%}
+            {%- do problems.append('quarantine_min_rows must be >= 0 (got ' ~ var('quarantine_min_rows') ~ ')') -%}
+        {%- endif -%}
         {%- if not (var('fit_grade_a') >= var('fit_grade_b') >= var('fit_grade_c')) -%}
             {%- do problems.append('fit grades must satisfy fit_grade_a >= fit_grade_b >= fit_grade_c') -%}
         {%- endif -%}

@@ -23,8 +23,13 @@
 
 
 {#- Is this an incremental run of an existing table? dbt's is_incremental(), but false in a unit
-    test (which has no relation of its own; a test can still override is_refresh_run). -#}
+    test (which has no relation of its own; a test can still override is_refresh_run), and, for
+    the models that recompute whole contacts, false when the previous state is not coherent
+    (macros/refresh/checkpoint.sql, incremental_state_problem): the model then reads every
+    contact and its strategy replaces every row. The parsed models (strategy parsed_rows) know
+    what they processed from their own table. -#}
 {% macro is_refresh_run() -%}
-    {%- if this is none or model.resource_type == 'unit_test' -%}{{ return(false) }}{%- endif -%}
-    {{ return(is_incremental()) }}
+    {%- if this is none or model.resource_type == 'unit_test' or not is_incremental() -%}{{ return(false) }}{%- endif -%}
+    {%- if config.get('incremental_strategy') == 'parsed_rows' -%}{{ return(true) }}{%- endif -%}
+    {{ return(lead_funnel.incremental_state_problem() is none) }}
 {%- endmacro %}

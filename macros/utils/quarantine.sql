@@ -17,8 +17,10 @@
 {% macro quarantine_checked_rows(parsed_model, timestamp_column, checks_orphans=true) -%}
     {%- set parsed_relation = ref(parsed_model) -%}
     {#- In a unit test the parsed model is the test's input CTE: nothing to describe (Spark's
-        describe of it fails and pyspark logs an ERROR line for it), so the rows keep parsed.* -#}
-    {%- set columns = adapter.get_columns_in_relation(parsed_relation) | map(attribute='name') | list
+        describe of it fails and pyspark logs an ERROR line for it), so the rows keep parsed.*.
+        The parsed model's bookkeeping (row_occurrence, parsed_batch) stays there. -#}
+    {%- set columns = adapter.get_columns_in_relation(parsed_relation) | map(attribute='name')
+        | reject('in', ['row_occurrence', 'parsed_batch']) | list
         if execute and not parsed_relation.is_cte else [] -%}
     {%- set dynamic_checks = [('after_as_of', 'parsed.' ~ timestamp_column ~ ' > ' ~ lead_funnel.as_of())] -%}
     {%- if checks_orphans -%}
@@ -64,18 +66,12 @@ select * from final
 {%- endmacro %}
 
 
-{#- The end of a parsed model, after its `typed` CTE (every raw row typed, with loaded_at):
-    the rows of the load window, their refresh key and the row's own quarantine reasons, the
-    first that applies of `early_checks` (before after_as_of in docs/funnel_rules.md §3 order) and of
-    `late_checks` (after orphan_contact_id); `extra_columns` are more (sql, name) pairs. -#}
+{#- The end of a parsed model, after its `typed` CTE (the raw rows this build parses, typed, with
+    loaded_at, row_fingerprint and row_occurrence: macros/refresh/parsed_rows.sql): their refresh
+    key, their parsed_batch and the row's own quarantine reasons, the first that applies of
+    `early_checks` (before after_as_of in docs/funnel_rules.md §3 order) and of `late_checks`
+    (after orphan_contact_id); `extra_columns` are more (sql, name) pairs. -#}
 {% macro parsed_row_checks(early_checks, late_checks=[], extra_columns=[]) -%}
-windowed as (
-
-    select * from typed
-    where {{ lead_funnel.load_window_filter('loaded_at') }}
-
-),
-
 final as (
 
     select
@@ -86,11 +82,12 @@ final as (
         coalesce(contact_id, '') as refresh_key,
         {{ lead_funnel.first_quarantine_reason(early_checks) }} as early_quarantine_reason,
         {%- if late_checks %}
-        {{ lead_funnel.first_quarantine_reason(late_checks) }} as late_quarantine_reason
+        {{ lead_funnel.first_quarantine_reason(late_checks) }} as late_quarantine_reason,
         {%- else %}
-        cast(null as {{ dbt.type_string() }}) as late_quarantine_reason
+        cast(null as {{ dbt.type_string() }}) as late_quarantine_reason,
         {%- endif %}
-    from windowed
+        cast({{ lead_funnel.next_parsed_batch() }} as {{ dbt.type_bigint() }}) as parsed_batch
+    from typed
 
 )
 

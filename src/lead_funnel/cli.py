@@ -9,13 +9,16 @@ import time
 from pathlib import Path
 from typing import Sequence
 
+import duckdb
+
 from lead_funnel import __version__
 from lead_funnel.benchmark import run_benchmark
 from lead_funnel.engine_benchmark import OTHER_ENGINES, run_engine_benchmark
 from lead_funnel.calibration.history import CalibrationError
 from lead_funnel.calibration.report import DEFAULT_OUT as CALIBRATE_OUT
 from lead_funnel.calibration.report import project_config, run_calibration
-from lead_funnel.dbt_runner import DbtError, parse_vars, project_dir, run_dbt
+from lead_funnel.dbt_runner import (
+    DAILY_BUILD_ARGS, DbtError, locked_database_message, parse_vars, project_dir, run_dbt)
 from lead_funnel.generation.next_day import generate_next_day
 from lead_funnel.generation.shapes import CONNECTOR_SHAPES, SHAPES, restrict_to_shape, write_shape
 from lead_funnel.generator import (
@@ -92,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--allow-empty", action="store_true",
                       help="allow replacing a non-empty table with an extract that has no rows")
 
-    build = sub.add_parser("build", help="run `dbt build` on the project")
+    build = sub.add_parser("build", help="run `dbt build` on the project (models, seeds and "
+                           "data tests; unit tests are CI's: `make dbt-test`)")
     build.add_argument("--as-of", default=None, help="ISO timestamp passed as var as_of")
     build.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                        help="another dbt var (repeatable), VALUE read as YAML: numbers stay "
@@ -259,6 +263,10 @@ def _load(data: str, database: str, schema: str, engine: str = "duckdb", append:
             print(f"WARNING: {schema}.{load.table} held {load.previous_rows:,} rows and is now "
                   f"EMPTY: replaced by the empty extract {load.source.path} (--allow-empty)",
                   file=sys.stderr)
+        if load.loaded_empty:
+            print(f"WARNING: {schema}.{load.table} is EMPTY: the extract {load.source.path} has a "
+                  "header but no rows (check the export; the funnel has nothing from this table)",
+                  file=sys.stderr)
         if load.appended:
             print(f"appended {load.rows_loaded:,} rows to {schema}.{load.table}: "
                   f"{load.rows_in_table:,} rows now")
@@ -266,8 +274,9 @@ def _load(data: str, database: str, schema: str, engine: str = "duckdb", append:
             print(f"loaded {schema}.{load.table}: {load.rows_in_table:,} rows")
     print(f"into {database if engine == 'duckdb' else engine}")
     if any(not load.appended for load in loads):
-        print("note: raw tables were replaced, not appended to: run the next dbt build with "
-              "--full-refresh (the incremental build assumes the EL tool only appends)")
+        print("note: raw tables were replaced, not appended to: the next dbt build notices the "
+              "rows it parsed that are gone, parses every raw row again and recomputes every "
+              "contact (docs/funnel_rules.md §7)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -293,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 dbt_vars["crm_connector"] = args.connector
             run_dbt("build", as_of=args.as_of, select=args.select, database=args.database,
                     dbt_vars=dbt_vars,
-                    extra_args=["--full-refresh"] if args.full_refresh else [])
+                    extra_args=[*DAILY_BUILD_ARGS, *(["--full-refresh"] if args.full_refresh else [])])
         elif args.command == "summary":
             print(summarize(args.database or default_database()))
         elif args.command == "validate":
@@ -310,7 +319,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _load(args.out, database, DEFAULT_SCHEMA if connector == "raw" else connector,
                   shape=connector)
             # The sample replaced the raw tables: rebuild from scratch, not incrementally.
-            run_dbt("build", as_of=as_of, database=database, extra_args=["--full-refresh"],
+            run_dbt("build", as_of=as_of, database=database,
+                    extra_args=[*DAILY_BUILD_ARGS, "--full-refresh"],
                     dbt_vars={"crm_connector": connector} if connector in CONNECTOR_SHAPES
                     else None)
             print(summarize(database))
@@ -342,6 +352,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             CalibrationError, ReportError,
             PublishError) as exc:
         print(f"lead-funnel {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except duckdb.IOException as exc:  # a DuckDB file another process holds: one line, no traceback
+        database = getattr(args, "database", None) or default_database()
+        message = locked_database_message(exc, database)
+        if message is None:
+            raise
+        print(f"lead-funnel {args.command}: error: {message}", file=sys.stderr)
         return 1
     return 0
 

@@ -19,6 +19,42 @@ class DbtError(RuntimeError):
     """dbt is missing or exited with a non-zero status."""
 
 
+# The daily build's extra flags: unit tests check the code, not the day's data, so they run in
+# CI (`make dbt-test`) and not in every build (docs/funnel_rules.md §7).
+DAILY_BUILD_ARGS: tuple[str, ...] = ("--exclude-resource-type", "unit_test")
+
+# DuckDB's error when another process holds the file: "... Conflicting lock is held in
+# /usr/bin/python3 (PID 4242) ..." (the holder's program and process id).
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+
+
+def locked_database_message(error: BaseException, database: str | Path) -> str | None:
+    """One line for a DuckDB file another process holds (DuckDB allows one writer process):
+    who holds it and what to do, or None when `error` is something else."""
+    found = _LOCK_HOLDER.search(str(error))
+    if found is None:
+        return None
+    return (f"the DuckDB file {database} is locked by process {found['pid']} "
+            f"({found['program']}): close that process (a BI tool or notebook holding the working "
+            "file open), and let readers use the copy `lead-funnel publish` writes, which never "
+            "blocks a build")
+
+
+def check_duckdb_unlocked(database: str | Path) -> None:
+    """Raise DbtError with :func:`locked_database_message` when another process holds the
+    DuckDB file dbt is about to open read-write (nothing when the file does not exist yet)."""
+    if not Path(database).exists():
+        return
+    duckdb: Any = importlib.import_module("duckdb")
+    try:
+        duckdb.connect(str(database)).close()
+    except duckdb.IOException as exc:
+        message = locked_database_message(exc, database)
+        if message is None:
+            raise
+        raise DbtError(message) from exc
+
+
 def project_dir(environ: Mapping[str, str] | None = None) -> Path:
     env = os.environ if environ is None else environ
     return Path(env.get("LEAD_FUNNEL_PROJECT_DIR") or os.getcwd()).resolve()
@@ -104,9 +140,12 @@ def run_dbt(command: str = "build", as_of: str | None = None, select: Sequence[s
     """Run dbt, streaming its output to ours; raise DbtError on a non-zero exit. The command is
     printed first, quoted so that it can be pasted into a shell."""
     argv = build_command(command, as_of, select, extra_args, project, dbt_vars=dbt_vars)
+    env = dbt_env(database=database)
+    if env.get("LEAD_FUNNEL_TARGET", "duckdb") == "duckdb":
+        check_duckdb_unlocked(env.get("LEAD_FUNNEL_DUCKDB", "lead_funnel.duckdb"))
     print("$ " + shlex.join(argv), flush=True)
     try:
-        completed = subprocess.run(argv, env=dbt_env(database=database), check=False)
+        completed = subprocess.run(argv, env=env, check=False)
     except OSError as exc:
         raise DbtError(f"could not start dbt: {exc}") from exc
     if completed.returncode != 0:

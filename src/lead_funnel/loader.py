@@ -420,6 +420,12 @@ class TableLoad:
         """A non-empty table replaced by an empty extract (only with allow_empty)."""
         return not self.appended and bool(self.previous_rows) and self.rows_in_table == 0
 
+    @property
+    def loaded_empty(self) -> bool:
+        """A header-only extract loaded where the table was absent or empty (a first load):
+        allowed, but as suspicious as replacing a non-empty table by one."""
+        return not self.appended and not self.previous_rows and self.rows_in_table == 0
+
 
 def _refuse_empty_replacements(schema: str, files: dict[str, CsvFile],
                                previous: dict[str, int | None]) -> None:

@@ -205,6 +205,41 @@ def test_build_full_refresh_only_when_asked(tmp_path: Path, monkeypatch: pytest.
     assert main(["build", "--as-of", "2025-12-31T00:00:00Z", "--full-refresh"]) == 0
     plain, full = (json.loads(line) for line in record.read_text().splitlines())
     assert "--full-refresh" not in plain and "--full-refresh" in full
+    # The daily build leaves unit tests to CI (make dbt-test), both ways.
+    for argv in (plain, full):
+        assert argv[argv.index("--exclude-resource-type") + 1] == "unit_test"
+
+
+HOLD_DUCKDB = "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(60)"
+
+
+def test_a_duckdb_file_another_process_holds_is_one_line_naming_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Another process (a notebook, a BI tool) holds the working file open: `lead-funnel
+    build` and `lead-funnel load` exit 1 with one line naming the holder's process id and
+    pointing at `lead-funnel publish`; dbt is not even started."""
+    script, record = fake_dbt(tmp_path / "bin")
+    monkeypatch.setenv("LEAD_FUNNEL_PROJECT_DIR", str(tmp_path / "project"))
+    monkeypatch.setattr(dbt_runner, "dbt_executable", lambda: str(script))
+    database = tmp_path / "working.duckdb"
+    duckdb.connect(str(database)).close()
+    with subprocess.Popen([sys.executable, "-c", HOLD_DUCKDB, str(database)],
+                          stdout=subprocess.PIPE, text=True) as holder:
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+            fixture = Path(__file__).resolve().parents[1] / "fixtures" / "raw"
+            for argv in (["build", "--database", str(database)],
+                         ["load", "--data", str(fixture), "--database", str(database)]):
+                assert main(argv) == 1
+                err = capsys.readouterr().err
+                assert err.count("\n") == 1 and "Traceback" not in err
+                assert err.startswith(f"lead-funnel {argv[0]}: error: the DuckDB file {database} "
+                                      f"is locked by process {holder.pid} (")
+                assert "lead-funnel publish" in err
+        finally:
+            holder.kill()
+    assert not record.exists()
 
 
 def test_build_var_values_and_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -1,15 +1,35 @@
-{#- The state the next incremental build starts from (macros/refresh/checkpoint.sql), one row:
-    the as_of this build evaluated, the newest _loaded_at it processed among the rows loaded by
-    as_of (and by the build's start): a row stamped later, a bad future _loaded_at or a backfill's,
-    cannot move the window past rows still to come; such rows are simply re-read by every build
-    until as_of passes them. The configuration fingerprint, and the number of raw rows (fewer
-    raw rows next time means an extract was replaced: that build reads everything again). It depends on every mart and data-quality model,
-    so it is written only when the whole build got that far: a failed build leaves the previous
-    checkpoint, and the next build re-reads a larger window. -#}
-{%- set parsed_models = [
-    'base_crm__contacts_parsed', 'base_marketing__engagement_events_parsed',
-    'base_crm__sales_activities_parsed', 'base_crm__opportunities_parsed'
-] -%}
+{#- The state the next incremental build starts from (docs/funnel_rules.md §7;
+    macros/refresh/checkpoint.sql), one row per parsed model: the dbt invocation of the last
+    complete build (state_invocation_id), its as_of and configuration fingerprint, and the
+    largest parsed_batch and the row count of the parsed model it processed. It depends on every
+    mart and data-quality model, so it runs only when the whole build got that far, and it
+    advances only when every incremental model (and refresh_contact_keys) succeeded in this very
+    invocation (the build ledger, macros/refresh/build_ledger.sql). Otherwise (a partial build,
+    --empty, a dbt retry after a stopped build) it keeps the previous state, and the models the
+    partial build did run recompute every contact next time. On Spark (no incremental models)
+    it always advances. -#}
+{%- set incremental_models = [] -%}
+{%- for node in graph.nodes.values() if node.resource_type == 'model' and node.package_name == project_name
+        and node.config.materialized == 'incremental' -%}
+    {%- do incremental_models.append(node.name) -%}
+{%- endfor -%}
+{%- set advances = true -%}
+{%- if execute and target.type != 'spark' -%}
+    {%- set ledger = build_ledger_rows(incremental_models + ['refresh_contact_keys']) -%}
+    {%- set behind = [] -%}
+    {%- for name, rows in ledger.items() if rows.succeeded is none or rows.succeeded.invocation_id != invocation_id -%}
+        {%- do behind.append(name) -%}
+    {%- endfor -%}
+    {%- set advances = behind | length == 0 and not flags.EMPTY -%}
+    {%- if not advances -%}
+        {%- do log('lead_funnel: int_refresh_checkpoint keeps the previous complete build: this build did not run '
+            ~ (behind | join(', ') if behind else 'with data (--empty)'), info=true) -%}
+    {%- endif -%}
+{%- endif -%}
+{%- set previous = existing_model_relation('int_refresh_checkpoint') if not advances else none -%}
+{%- if previous is not none and previous_refresh() is none -%}
+    {%- set previous = none -%}
+{%- endif -%}
 {%- set build_started_at = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S')
     ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
 
@@ -22,26 +42,45 @@
 
 with
 
-loaded_rows as (
+parsed_states as (
 
-    {% for model_name in parsed_models %}
-        select max(loaded_at) as loaded_at
+    {% for model_name, key_column, timestamp_columns in parsed_models() %}
+        select
+            '{{ model_name }}' as parsed_model,
+            coalesce(max(parsed_batch), 0) as parsed_batch,
+            count(*) as parsed_rows
         from {{ ref(model_name) }}
-        where loaded_at <= {{ least_not_null([build_started_at, as_of()]) }}
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
 
-final as (
+new_state as (
 
     select
+        cast(parsed_model as {{ dbt.type_string() }}) as parsed_model,
+        cast('{{ invocation_id }}' as {{ dbt.type_string() }}) as state_invocation_id,
         cast({{ as_of() }} as {{ dbt.type_timestamp() }}) as as_of,
-        cast(max(loaded_at) as {{ dbt.type_timestamp() }}) as loaded_watermark_at,
         cast('{{ config_fingerprint() }}' as {{ dbt.type_string() }}) as config_fingerprint,
-        cast({{ raw_row_total() }} as {{ dbt.type_bigint() }}) as raw_rows,
+        cast(parsed_batch as {{ dbt.type_bigint() }}) as parsed_batch,
+        cast(parsed_rows as {{ dbt.type_bigint() }}) as parsed_rows,
         {{ build_started_at }} as built_at
-    from loaded_rows
+    from parsed_states
+
+),
+
+final as (
+
+    {% if advances %}
+        select * from new_state
+    {% elif previous is not none %}
+        {#- not a complete build: the previous state, unchanged #}
+        select * from {{ previous }}
+    {% else %}
+        {#- not a complete build and no previous state: none (the next build recomputes everything) #}
+        select * from new_state
+        where 1 = 0
+    {% endif %}
 
 )
 

@@ -2,7 +2,7 @@
     checks that depend on the row alone: early_quarantine_reason (docs/funnel_rules.md §3 reasons before
     after_as_of) and late_quarantine_reason (those after orphan_contact_id). The reasons that
     depend on as_of and on the staged contacts are added by base_crm__contacts. Incremental: a
-    build parses only the raw rows of its load window (macros/refresh/load_window.sql). -#}
+    build parses only the raw rows it has not parsed yet (macros/refresh/parsed_rows.sql). -#}
 {%- set raw_columns = [
     'contact_id', 'email', 'job_title', 'company_name', 'industry', 'country_code', 'lead_source',
     'employee_count', 'created_at', 'updated_at', 'is_deleted', '_loaded_at'
@@ -17,6 +17,8 @@ source as (
     select * from {{ crm_raw_relation('contacts') }}
 
 ),
+
+{{ unparsed_raw_rows(raw_columns) }}
 
 typed as (
 
@@ -37,8 +39,9 @@ typed as (
         {{ raw_record_text(raw_columns, email_columns=['email']) }} as raw_record,
         {#- the fingerprint that breaks ties between versions hashes the whole row, e-mail
             included; raw_record, which the quarantine shows, keeps only the e-mail's domain #}
-        {{ dbt.hash(raw_record_text(raw_columns)) }} as row_fingerprint
-    from source
+        row_fingerprint,
+        row_occurrence
+    from unparsed
 
 ),
 

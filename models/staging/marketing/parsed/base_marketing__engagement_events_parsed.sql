@@ -2,7 +2,7 @@
     checks that depend on the row alone: early_quarantine_reason (docs/funnel_rules.md §3 reasons before
     after_as_of) and late_quarantine_reason (those after orphan_contact_id). The reasons that
     depend on as_of and on the staged contacts are added by base_marketing__engagement_events. Incremental: a
-    build parses only the raw rows of its load window (macros/refresh/load_window.sql). -#}
+    build parses only the raw rows it has not parsed yet (macros/refresh/parsed_rows.sql). -#}
 {%- set raw_columns = [
     'event_id', 'contact_id', 'event_type', 'page_url', 'campaign_id', 'occurred_at', '_loaded_at'
 ] -%}
@@ -17,6 +17,8 @@ source as (
 
 ),
 
+{{ unparsed_raw_rows(raw_columns) }}
+
 typed as (
 
     select
@@ -29,8 +31,9 @@ typed as (
         {{ parse_timestamp_utc('occurred_at') }} as occurred_at,
         {{ parse_timestamp_utc('_loaded_at') }} as loaded_at,
         {{ raw_record_text(raw_columns) }} as raw_record,
-        {{ dbt.hash(raw_record_text(raw_columns)) }} as row_fingerprint
-    from source
+        row_fingerprint,
+        row_occurrence
+    from unparsed
 
 ),
 

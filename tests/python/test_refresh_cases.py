@@ -1,0 +1,187 @@
+"""The four cases of issue 19, each ending as docs/funnel_rules.md §7 says.
+
+Every case starts from the same warehouse: a generated set of 300 contacts (5% dirty rows)
+built with `dbt build --full-refresh` at its as_of A = 2025-06-30T00:00:00Z, copied per test.
+The generator's next day (lead_funnel.generation.next_day) gives day 1, the rows the EL tool
+appends with `_loaded_at` in (A, A + 1 day), as_of A + 1 day. Daily builds exclude unit tests
+(the daily command); "plain build = full refresh" compares every mart and data-quality model
+(sequence_support.plain_build_equals_full_refresh).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from lead_funnel.contract import TABLES
+
+from incremental_support import load_raw, query
+from sequence_support import (
+    NO_UNIT_TESTS,
+    Warehouse,
+    append_day,
+    new_warehouse,
+    next_days,
+    plain_build_equals_full_refresh,
+    scrambled_day,
+    tiny_set,
+)
+
+BASE_AS_OF = "2025-06-30T00:00:00Z"
+ROW_KEYS = {"contacts": "contact_id", "engagement_events": "event_id",
+            "sales_activities": "activity_id", "opportunities": "opportunity_id"}
+
+
+@dataclass(frozen=True)
+class Base:
+    data: Path
+    database: Path
+    day1: Path
+    day1_as_of: str
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
+    work = tmp_path_factory.mktemp("refresh_cases")
+    as_of = tiny_set(work / "data", contacts=300, seed=19, as_of=BASE_AS_OF)
+    (day1, day1_as_of), = next_days(work / "data", work / "days", 1)
+    warehouse = new_warehouse(work, "base")
+    load_raw(work / "data", warehouse.database, append=False)
+    built = warehouse.dbt(["build", "--full-refresh", *NO_UNIT_TESTS], as_of)
+    assert built.returncode == 0, built.output
+    return Base(work / "data", warehouse.database, day1, day1_as_of)
+
+
+def copy_of(base: Base, tmp_path: Path, name: str = "warehouse") -> Warehouse:
+    warehouse = new_warehouse(tmp_path, name)
+    shutil.copyfile(base.database, warehouse.database)
+    return warehouse
+
+
+def checkpoint_as_of(warehouse: Warehouse) -> set[str]:
+    return {str(as_of) for (as_of,) in query(
+        warehouse.database, "select distinct as_of from {0}", "int_refresh_checkpoint")}
+
+
+def refresh_keys(warehouse: Warehouse) -> set[str]:
+    return {key for (key,) in query(warehouse.database, "select refresh_key from {0}",
+                                    "refresh_contact_keys")}
+
+
+def test_partial_build_at_a_new_as_of_fails_naming_the_stale_parent_then_plain_build_is_right(
+        base: Base, tmp_path: Path) -> None:
+    """Case 1. At the same as_of on unchanged raw rows, `--select lead_stages+` is right and
+    succeeds. After day 1 is appended, `--select lead_stages+` at day 1's as_of would build
+    lead_stages on intermediate models left at A: it fails, naming lead_stages, the parent,
+    both as_of values and `dbt build --select +lead_stages`; the checkpoint stays at A (it
+    never advances in a partial build). The next plain build equals the full refresh."""
+    warehouse = copy_of(base, tmp_path)
+    same = warehouse.dbt(["build", "--select", "lead_stages+", *NO_UNIT_TESTS], BASE_AS_OF)
+    assert same.returncode == 0, same.output
+    append_day(warehouse, base.day1)
+    partial = warehouse.dbt(["build", "--select", "lead_stages+", *NO_UNIT_TESTS], base.day1_as_of)
+    assert partial.returncode != 0, partial.output
+    assert re.search(r"lead_funnel: lead_stages is not built: its parent \w+, which this build "
+                     r"does not run, was last built at as_of 2025-06-30 00:00:00", partial.output)
+    assert "dbt build --select +lead_stages" in partial.output
+    assert checkpoint_as_of(warehouse) == {"2025-06-30 00:00:00"}
+    assert plain_build_equals_full_refresh(warehouse, base.day1_as_of) == []
+    assert checkpoint_as_of(warehouse) == {"2025-07-01 00:00:00"}
+
+
+def test_rows_out_of_loaded_at_order_future_or_blank_are_each_taken_once(
+        base: Base, tmp_path: Path) -> None:
+    """Case 2. Day 1 with a third of its rows' `_loaded_at` scrambled (blank, 40 days after
+    day 1's as_of, 12 days before A; sequence_support.scrambled_day): the plain build takes every appended row (the
+    reconciliation test passes: raw = staged + folded + quarantined) and equals the full
+    refresh. A second plain build at the same as_of, nothing appended, recomputes nobody: no
+    raw row is new (no parsed_batch beyond the checkpoint's) and no timestamp lies between
+    equal as_of values, so refresh_contact_keys is empty."""
+    warehouse = copy_of(base, tmp_path)
+    day = scrambled_day(base.day1, tmp_path / "scrambled", seed=3, as_of=base.day1_as_of)
+    kinds = set()
+    for table in TABLES:
+        with (day / f"{table}.csv").open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                kinds.add("blank" if not row["_loaded_at"] else row["_loaded_at"][:7])
+    assert {"blank", "2025-08", "2025-06"} <= kinds  # blank, future, before A
+    append_day(warehouse, day)
+    assert plain_build_equals_full_refresh(warehouse, base.day1_as_of) == []
+    assert query(warehouse.database, "select bool_and(is_reconciled) from {0}",
+                 "dq_source_reconciliation") == [(True,)]
+    again = warehouse.dbt(["build", *NO_UNIT_TESTS], base.day1_as_of)
+    assert again.returncode == 0, again.output
+    assert refresh_keys(warehouse) == set()
+
+
+def test_a_timestamp_format_change_fails_dbt_build_naming_table_share_and_reason(
+        base: Base, tmp_path: Path) -> None:
+    """Case 3. Every second engagement event's occurred_at rewritten as `03/01/2024 10:00`
+    (unparseable in docs/funnel_rules.md §3): at least half the events are quarantined, above
+    quarantine_error_share (0.2): `dbt build` fails and prints the table, the share and the
+    top reason. With quarantine_error_share 0.9 the same build passes with a warning (above
+    quarantine_warn_share 0.05)."""
+    data = tmp_path / "reformatted"
+    shutil.copytree(base.data, data)
+    path = data / "engagement_events.csv"
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    column = rows[0].index("occurred_at")
+    for number, row in enumerate(rows[1:]):
+        if number % 2 == 0:
+            row[column] = "03/01/2024 10:00"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    warehouse = new_warehouse(tmp_path, "reformatted_warehouse")
+    load_raw(data, warehouse.database, append=False)
+    failed = warehouse.dbt(["build", *NO_UNIT_TESTS], BASE_AS_OF)
+    assert failed.returncode != 0
+    spike = re.search(r"quarantine spike in engagement_events: (\d+) of (\d+) raw rows quarantined "
+                      r"\(([0-9.]+)\), above quarantine_error_share 0.2; top reason "
+                      r"unparseable_timestamp \((\d+) rows\)", failed.output)
+    assert spike, failed.output
+    quarantined, raw, _, unparseable = (float(value) for value in spike.groups())
+    assert raw == len(rows) - 1 and unparseable >= (len(rows) - 1) // 2
+    assert quarantined / raw >= 0.5
+    assert re.search(r"FAIL 2 quarantined_share_of_engagement_events_is_normal", failed.output)
+    warned = warehouse.dbt(["build", *NO_UNIT_TESTS, "--vars",
+                            '{as_of: "' + BASE_AS_OF + '", quarantine_error_share: 0.9}'], None)
+    assert warned.returncode == 0, warned.output
+    assert "above quarantine_warn_share 0.05" in warned.output
+    assert re.search(r"WARN 1 quarantined_share_of_engagement_events_is_normal", warned.output)
+
+
+def touched_contacts(base: Base) -> set[str]:
+    """The contacts of day 1's rows, and of every row sharing an event, activity or
+    opportunity id with one of them (trimmed text; '' for a blank contact_id)."""
+    touched: set[str] = set()
+    for table, key in ROW_KEYS.items():
+        with (base.day1 / f"{table}.csv").open(newline="", encoding="utf-8") as handle:
+            day_rows = list(csv.DictReader(handle))
+        touched |= {row["contact_id"].strip() for row in day_rows}
+        if table == "contacts":
+            continue
+        day_keys = {row[key].strip() for row in day_rows if row[key].strip()}
+        with (base.data / f"{table}.csv").open(newline="", encoding="utf-8") as handle:
+            touched |= {row["contact_id"].strip() for row in csv.DictReader(handle)
+                        if row[key].strip() in day_keys}
+    return touched
+
+
+def test_a_one_day_append_refreshes_only_the_touched_contacts(base: Base, tmp_path: Path) -> None:
+    """Case 4. Day 1 appended and built at the same as_of A (so that no timestamp crosses
+    as_of): refresh_contact_keys is exactly the contacts of the appended rows plus those
+    sharing an id with them (a re-delivered event, a deal's new version), computed here from
+    the CSVs; far fewer than the 300 generated contacts."""
+    warehouse = copy_of(base, tmp_path)
+    append_day(warehouse, base.day1)
+    built = warehouse.dbt(["build", *NO_UNIT_TESTS], BASE_AS_OF)
+    assert built.returncode == 0, built.output
+    expected = touched_contacts(base)
+    assert refresh_keys(warehouse) == expected
+    assert 0 < len(expected) < 150
