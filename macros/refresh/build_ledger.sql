@@ -24,22 +24,28 @@
 {%- endmacro %}
 
 
-{#- on-run-start: create the ledger when it does not exist. -#}
+{#- on-run-start: create the ledger when it does not exist. The DDL is the hook's own SQL, so it
+    runs and commits as the other hooks do on every engine (a run_query of its own plus an
+    explicit commit fails on PostgreSQL, where a hook has no open transaction). -#}
 {% macro create_build_ledger() -%}
     {%- if lead_funnel.keeps_build_ledger() -%}
         {%- set relation = lead_funnel.build_ledger_relation() -%}
         {%- do adapter.create_schema(relation) -%}
-        {%- do run_query(
-            'create table if not exists ' ~ relation ~ ' (model_name ' ~ dbt.type_string()
-            ~ ', invocation_id ' ~ dbt.type_string() ~ ', event ' ~ dbt.type_string()
-            ~ ', as_of ' ~ dbt.type_string() ~ ', config_fingerprint ' ~ dbt.type_string()
-            ~ ', raw_rows ' ~ dbt.type_bigint() ~ ', detail ' ~ dbt.type_string()
-            ~ ', recorded_at ' ~ dbt.type_timestamp() ~ ')') -%}
-        {%- do adapter.commit() if target.type == 'postgres' -%}
         {#- created after dbt listed the schemas: tell its relation cache -#}
         {%- do adapter.cache_added(relation.incorporate(type='table')) -%}
+        create table if not exists {{ relation }} (
+            model_name {{ dbt.type_string() }},
+            invocation_id {{ dbt.type_string() }},
+            event {{ dbt.type_string() }},
+            as_of {{ dbt.type_string() }},
+            config_fingerprint {{ dbt.type_string() }},
+            raw_rows {{ dbt.type_bigint() }},
+            detail {{ dbt.type_string() }},
+            recorded_at {{ dbt.type_timestamp() }}
+        )
+    {%- else -%}
+        select 1 as lead_funnel_build_ledger_exists
     {%- endif -%}
-    select 1 as lead_funnel_build_ledger_exists
 {%- endmacro %}
 
 
