@@ -31,6 +31,12 @@ numbered as (
 
 ),
 {% if lead_funnel.is_refresh_run() %}
+{%- if execute and 'row_occurrence' not in (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) -%}
+    {{ exceptions.raise_compiler_error(
+        "lead_funnel: " ~ this ~ " was built by an earlier version of lead_funnel (it has no "
+        ~ "row_occurrence column, which exact change detection needs): run `dbt build --full-refresh` "
+        ~ "once (docs/funnel_rules.md §7)") }}
+{%- endif %}
 processed as (
 
     select
