@@ -22,7 +22,7 @@ yaml: Any = importlib.import_module("yaml")  # no type stubs in the venv (as tes
 
 FIXTURE_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "raw"
 AS_OF = "2024-07-01T00:00:00Z"
-SEEDS = {"fit_scoring_rules", "behavioral_scoring_rules", "personal_email_domains", "buying_role_rules"}
+SEEDS = {path.stem for path in (Path(__file__).resolve().parents[2] / "seeds").glob("*.csv")}
 RAW_TABLES = ("contacts", "engagement_events", "sales_activities", "opportunities")
 
 

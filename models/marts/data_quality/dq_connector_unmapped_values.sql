@@ -4,6 +4,8 @@
     ops can map them: never dropped silently. From the adapter's <connector>__unmapped_values;
     zero rows for var crm_connector raw. -#}
 {%- set connector = var('crm_connector', 'raw') %}
+{#- no model runs while a scoring-rule seed is invalid (docs/funnel_rules.md §12) -#}
+{{ require_valid_scoring_rules() }}
 
 with
 

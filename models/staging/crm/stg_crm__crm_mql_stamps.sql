@@ -4,6 +4,8 @@
     which has no standard stamp. One row per contact: the earliest stamp. A table rebuilt by every
     build (small, and not part of the incremental refresh). -#}
 {{ config(materialized='table') }}
+{#- no model runs while a scoring-rule seed is invalid (docs/funnel_rules.md §12) -#}
+{{ require_valid_scoring_rules() }}
 
 {%- set connector = var('crm_connector', 'raw') %}
 
