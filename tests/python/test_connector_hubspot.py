@@ -33,7 +33,7 @@ from lead_funnel.dbt_runner import build_command
 from lead_funnel.generation.shapes import hubspot
 from lead_funnel.generation.shapes.world import status_activities
 
-from connector_support import COMPARED, ConnectorParity, run_connector_parity
+from connector_support import assert_adapter_builds_empty, COMPARED, ConnectorParity, run_connector_parity
 from parity_support import PROJECT_DIR, Workspace
 
 # Every case builds the project (two dbt builds per parity case): not part of `make check`.
@@ -152,21 +152,7 @@ def test_adapter_builds_on_empty_tables(tmp_path: Path, required_only: bool) -> 
     adapter views and everything up to the marts build, and each view has the §2 columns in
     order."""
     space = load_empty_tables(tmp_path, required_only)
-    build = space.run("dbt build", build_command(
-        "build", as_of="2025-06-30T12:00:00Z", project=PROJECT_DIR,
-        dbt_vars={"crm_connector": SHAPE},
-        extra_args=["--full-refresh", "--exclude-resource-type", "test", "unit_test"]),
-        space.env("-build"))
-    assert build.returncode == 0, build.failure
-    with duckdb.connect(str(space.duckdb_file), read_only=True) as connection:
-        for table, expected in TABLE_COLUMNS.items():
-            found = connection.execute(
-                "select column_name from information_schema.columns where table_schema = "
-                "'analytics_staging' and table_name = ? order by ordinal_position",
-                [f"hubspot__{table}"]).fetchall()
-            assert [name for (name,) in found] == list(expected), table
-        assert connection.execute("select count(*) from analytics.lead_stages").fetchall() == [(0,)]
-
+    assert_adapter_builds_empty(space, SHAPE, as_of="2025-06-30T12:00:00Z")
 
 def test_a_missing_required_column_is_named_before_any_model(tmp_path: Path) -> None:
     """contact without property_createdate: on-run-start names the table, the column and the
