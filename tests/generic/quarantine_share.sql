@@ -1,7 +1,9 @@
 {#- The quarantine spike test (docs/funnel_rules.md §7), on dq_source_reconciliation, one per
     raw source table: the share of the table's raw rows that were quarantined, against the vars
-    quarantine_warn_share and quarantine_error_share; tables with fewer than quarantine_min_rows
-    raw rows are not judged (a share of a handful of rows is no spike). It returns one row per limit crossed
+    quarantine_warn_share and quarantine_error_share. Rows quarantined as after_as_of are left
+    out of both counts: they are not bad rows but rows of a later day, and a build at a past
+    as_of (a backfill) quarantines many of them by design. Tables with fewer than
+    quarantine_min_rows such raw rows are not judged (a share of a handful of rows is no spike). It returns one row per limit crossed
     (configure warn_if '>0' and error_if '>1': above the first limit `dbt build` warns, above
     the second it fails), each with a readable `problem`:
         quarantine spike in <table>: <quarantined> of <raw> raw rows quarantined (<share>),
@@ -12,16 +14,35 @@
     {%- set problems_sql -%}
         with
 
+        later_rows as (
+
+            select count(*) as after_as_of_rows
+            from {{ ref('dq_quarantined_rows') }}
+            where
+                source_table = '{{ source_table }}'
+                and quarantine_reason = 'after_as_of'
+
+        ),
+
+        judged as (
+
+            select
+                reconciliation.raw_rows - later_rows.after_as_of_rows as judged_rows,
+                reconciliation.quarantined_rows - later_rows.after_as_of_rows as quarantined_rows
+            from {{ model }} as reconciliation
+            cross join later_rows
+            where reconciliation.source_table = '{{ source_table }}'
+
+        ),
+
         counts as (
 
             select
-                raw_rows,
+                judged_rows as raw_rows,
                 quarantined_rows,
-                case when raw_rows > 0 then 1.0 * quarantined_rows / raw_rows else 0 end as quarantined_share
-            from {{ model }}
-            where
-                source_table = '{{ source_table }}'
-                and raw_rows >= {{ var('quarantine_min_rows') }}
+                case when judged_rows > 0 then 1.0 * quarantined_rows / judged_rows else 0 end as quarantined_share
+            from judged
+            where judged_rows >= {{ var('quarantine_min_rows') }}
 
         ),
 
@@ -32,7 +53,9 @@
                 count(*) as reason_rows,
                 row_number() over (order by count(*) desc, quarantine_reason) as reason_rank
             from {{ ref('dq_quarantined_rows') }}
-            where source_table = '{{ source_table }}'
+            where
+                source_table = '{{ source_table }}'
+                and quarantine_reason != 'after_as_of'
             group by quarantine_reason
 
         ),

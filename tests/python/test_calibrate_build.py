@@ -58,9 +58,6 @@ def dbt_build(project: Path, raw: Path, database: Path, as_of: str,
     load_directory(raw, str(database), "raw")
     target = database.with_suffix(".target")
     skipped = ["unit_test"] if data_tests else ["unit_test", "test"]
-    # The cohort's history goes on after the horizon the build is evaluated at: those rows are
-    # quarantined as after_as_of by design, which the quarantine spike test would count.
-    dbt_vars = {"quarantine_warn_share": 1.0, "quarantine_error_share": 1.0, **(dbt_vars or {})}
     argv = build_command("build", as_of=as_of, project=project, dbt_vars=dbt_vars,
                          extra_args=["--exclude-resource-type", *skipped])
     env = dbt_env(database=database)

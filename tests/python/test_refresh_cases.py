@@ -185,3 +185,20 @@ def test_a_one_day_append_refreshes_only_the_touched_contacts(base: Base, tmp_pa
     expected = touched_contacts(base)
     assert refresh_keys(warehouse) == expected
     assert 0 < len(expected) < 150
+
+
+def test_a_backfill_at_a_past_as_of_is_no_quarantine_spike(base: Base, tmp_path: Path) -> None:
+    """A build at a past as_of (A − 180 days, a backfill) quarantines every row dated after it
+    as after_as_of: rows of a later day, not bad rows. The spike test leaves them out of both
+    counts, so the build passes although more than quarantine_error_share (0.2) of the events
+    are quarantined, and equals the full refresh at that as_of."""
+    warehouse = copy_of(base, tmp_path)
+    past = "2025-01-01T00:00:00Z"
+    assert plain_build_equals_full_refresh(warehouse, past) == []
+    [(later, raw)] = query(
+        warehouse.database,
+        "select count(*) filter (where quarantined.quarantine_reason = 'after_as_of'), "
+        "max(reconciliation.raw_rows) from {0} as quarantined join {1} as reconciliation "
+        "using (source_table) where source_table = 'engagement_events'",
+        "dq_quarantined_rows", "dq_source_reconciliation")
+    assert later / raw > 0.2, (later, raw)  # the build would fail if they counted
