@@ -99,6 +99,7 @@ dbt-test-postgres: venv postgres-up ## the same build on PostgreSQL; stamps the 
 	$(STAMP) begin postgres as_of=$(FIXTURE_AS_OF)
 	$(BIN)/lead-funnel load --engine postgres --data tests/fixtures/raw
 	LEAD_FUNNEL_TARGET=postgres $(DBT) build $(DBT_FLAGS) --target-path $(CURDIR)/target/postgres \
+		--log-path $(CURDIR)/logs/postgres \
 		--warn-error --full-refresh --vars '{as_of: "$(FIXTURE_AS_OF)"}'
 	$(STAMP) commit postgres
 
@@ -109,6 +110,7 @@ dbt-test-spark: venv ## the same build on a local Spark session; stamps the buil
 	rm -rf spark-warehouse metastore_db derby.log
 	$(BIN)/lead-funnel load --engine spark --data tests/fixtures/raw
 	LEAD_FUNNEL_TARGET=spark $(DBT) build $(DBT_FLAGS) --target-path $(CURDIR)/target/spark \
+		--log-path $(CURDIR)/logs/spark \
 		--warn-error --vars '{as_of: "$(FIXTURE_AS_OF)"}'
 	$(STAMP) commit spark
 
@@ -145,16 +147,31 @@ parity: venv postgres-up ## engine parity alone: the same marts on DuckDB, Postg
 
 # pytest reuses an engine build whose stamp matches the current inputs and builds any other
 # engine in the session; it prints which (a "fixture builds" section at the end).
+# Two processes (pytest-xdist): tests/python/conftest.py keeps a module's tests together, and the
+# tests of one engine fixture or of the Spark cluster, and sends the longest groups first.
+PYTEST_PARALLEL := -n 2 --dist loadgroup --no-loadscope-reorder
 pytest: venv postgres-up orchestration chromium ## pytest on the three engines (reuses only up-to-date stamped builds)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(PYTEST_PARALLEL)
 
-test: lint dbt-test metrics-validate dbt-test-postgres dbt-test-spark pytest ## every test: lint, the three engine builds, pytest
+# The checks before pytest run as two chains side by side (their dbt runs use distinct target
+# and log paths): lint, the DuckDB build and the semantic layer; PostgreSQL, then Spark.
+test: venv ## every test: lint, the three engine builds, pytest
+	$(MAKE) --no-print-directory -j2 --output-sync=line test-duckdb-chain test-engine-chain
+	$(MAKE) --no-print-directory pytest
+
+.PHONY: test-duckdb-chain test-engine-chain
+test-duckdb-chain: venv
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory metrics-validate orchestration chromium
+test-engine-chain: venv
+	$(MAKE) --no-print-directory dbt-test-postgres
+	$(MAKE) --no-print-directory dbt-test-spark
 
 # The fast tier: the pytest tests that carry none of the tier marks of pyproject.toml (postgres,
 # spark, spark_cluster, slow); no server is started. Its measured time: BENCHMARKS.md.
 FAST_TESTS := not postgres and not spark and not spark_cluster and not slow
 check: lint dbt-test ## the fast tier: lint, the DuckDB fixture build (data + unit tests), pytest -m "$(FAST_TESTS)"
-	$(BIN)/pytest -q -m "$(FAST_TESTS)"
+	$(BIN)/pytest -q $(PYTEST_PARALLEL) -m "$(FAST_TESTS)"
 
 # Regenerate the full lock from the top-level pins of requirements.in.
 lock: ## regenerate requirements.txt from requirements.in

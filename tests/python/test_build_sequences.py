@@ -12,7 +12,7 @@ A sequence starts from (a copy of) a generated set of 60 contacts (5% dirty rows
 - a build stopped half-way (SIGINT, or SIGKILL, after a few models finished), then `dbt retry`
   or a plain build.
 Builds of a sequence may fail (a partial build refused on stale parents); whatever happened, a
-plain build at the current as_of must then equal `dbt build --full-refresh` on a copy of the
+plain build at the current as_of must then equal `dbt run --full-refresh` on a copy of the
 same file: every mart and data-quality model, doubles within 1e-9 relative.
 
 Each sequence costs several dbt builds, so CI draws a bounded few (derandomized: the same
