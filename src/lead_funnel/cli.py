@@ -28,7 +28,9 @@ from lead_funnel.generator import (
     GeneratorConfig,
     generate_to_dir,
 )
-from lead_funnel.loader import DEFAULT_SCHEMA, ENGINES, LoaderError, default_database, load_tables
+from lead_funnel.warehouse.connections import LoaderError, default_database
+from lead_funnel.warehouse.engines import ENGINES
+from lead_funnel.warehouse.loading import DEFAULT_SCHEMA, load_tables
 from lead_funnel.summary import SummaryError, summarize
 from lead_funnel.validate import ValidationError, run_validation
 from lead_funnel.publish import PublishError, default_published, publish

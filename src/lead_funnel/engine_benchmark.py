@@ -30,7 +30,11 @@ from lead_funnel.benchmark import (BuildFigures, row_counts_text, slowest_models
 from lead_funnel.dbt_runner import DbtError, project_dir
 from lead_funnel.generation.next_day import generate_next_day
 from lead_funnel.generator import GeneratorConfig, generate_to_dir
-from lead_funnel.loader import LoaderError, postgres_settings, recreate_postgres_database
+from lead_funnel.warehouse.connections import (
+    LoaderError,
+    postgres_settings,
+    recreate_postgres_database,
+)
 
 OTHER_ENGINES = ("postgres", "spark", "spark_cluster")
 

@@ -28,8 +28,11 @@ from lead_funnel.dbt_runner import project_dir
 
 INPUT_DIRS: tuple[str, ...] = ("models", "macros", "seeds", "tests/fixtures", "tests/generic",
                                "profiles")
-# The loader and the contract shape the raw tables the build reads, so they count too.
-INPUT_FILES: tuple[str, ...] = ("dbt_project.yml", "src/lead_funnel/loader.py",
+# The loading code (engines, CSV rewriting) and the contract shape the raw tables the build
+# reads, so they count too.
+INPUT_FILES: tuple[str, ...] = ("dbt_project.yml", "src/lead_funnel/warehouse/loading.py",
+                                "src/lead_funnel/warehouse/engines.py",
+                                "src/lead_funnel/warehouse/csv_files.py",
                                 "src/lead_funnel/contract.py")
 # Files that tools write beside the inputs and that do not change a build.
 IGNORED_NAMES = frozenset({".user.yml", "__pycache__", ".DS_Store"})
@@ -83,7 +86,7 @@ def target_identity(engine: str, project: Path | None = None) -> dict[str, str]:
     the PostgreSQL server and database, the Spark warehouse directory. (A DuckDB stamp names
     its file itself, as `database`.)"""
     if engine == "postgres":
-        from lead_funnel.loader import postgres_settings
+        from lead_funnel.warehouse.connections import postgres_settings
 
         return {f"pg_{key}": value for key, value in postgres_settings().items()}
     if engine == "spark":

@@ -17,8 +17,13 @@ import pytest
 from lead_funnel import stamps
 from lead_funnel.dbt_runner import run_dbt
 from lead_funnel.generator import GeneratorConfig, generate_to_dir
-from lead_funnel.loader import (LoaderError, load_directory, postgres_connection,
-                               spark_cluster_connection, spark_session)
+from lead_funnel.warehouse.connections import (
+    LoaderError,
+    postgres_connection,
+    spark_cluster_connection,
+    spark_session,
+)
+from lead_funnel.warehouse.loading import load_directory
 
 # Test tiers (the markers of pyproject.toml): a test that uses an engine's fixture carries that
 # engine's mark, so `make check` (-m "not postgres and not spark and not spark_cluster and not

@@ -28,7 +28,7 @@ from lead_funnel.benchmark import (
 )
 from lead_funnel.dbt_runner import DbtError, build_command, dbt_env, project_dir
 from lead_funnel.engine_benchmark import run_engine_benchmark
-from lead_funnel.loader import postgres_connection, postgres_settings
+from lead_funnel.warehouse.connections import postgres_connection, postgres_settings
 
 from conftest import Marts
 

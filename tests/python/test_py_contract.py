@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 
-from lead_funnel import contract, generator, loader
+from lead_funnel import contract, generator
+from lead_funnel.warehouse import loading
 
 PROJECT = Path(__file__).resolve().parents[2]
 # PyYAML has no type stubs in the lock; imported dynamically so mypy sees it as Any.
@@ -45,7 +46,7 @@ def test_contract_columns_equal_the_dbt_sources() -> None:
 
 def test_one_definition_shared_by_generator_loader_and_validate() -> None:
     assert generator.TABLE_COLUMNS is contract.TABLE_COLUMNS
-    assert loader.TABLES is contract.TABLES
+    assert loading.TABLES is contract.TABLES
     assert generator.LEAD_SOURCES is contract.LEAD_SOURCES
     assert generator.KNOWN_EVENT_TYPES is contract.KNOWN_EVENT_TYPES
     assert generator.ACTIVITY_TYPES is contract.ACTIVITY_TYPES
