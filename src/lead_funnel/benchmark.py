@@ -45,7 +45,7 @@ import duckdb
 
 from lead_funnel.dbt_runner import DAILY_BUILD_ARGS, DbtError, build_command, dbt_env, project_dir
 from lead_funnel.generation.next_day import generate_next_day
-from lead_funnel.generator import GeneratorConfig, generate_to_dir
+from lead_funnel.generation.dataset import GeneratorConfig, generate_to_dir
 from lead_funnel.warehouse.loading import load_directory
 
 COMPILED_MOMENTS = Path("target/compiled/lead_funnel/models/intermediate/scoring/int_engagement_moments_scored.sql")

@@ -21,13 +21,9 @@ from lead_funnel.dbt_runner import (
     DAILY_BUILD_ARGS, DbtError, locked_database_message, parse_vars, project_dir, run_dbt)
 from lead_funnel.generation.next_day import generate_next_day
 from lead_funnel.generation.shapes import CONNECTOR_SHAPES, SHAPES, restrict_to_shape, write_shape
-from lead_funnel.generator import (
-    DEFAULT_AS_OF,
-    DEFAULT_CHUNK_SIZE,
-    FORMATS,
-    GeneratorConfig,
-    generate_to_dir,
-)
+from lead_funnel.generation.dataset import DEFAULT_CHUNK_SIZE, GeneratorConfig, generate_to_dir
+from lead_funnel.generation.text import DEFAULT_AS_OF
+from lead_funnel.generation.writer import FORMATS
 from lead_funnel.warehouse.connections import LoaderError, default_database
 from lead_funnel.warehouse.engines import ENGINES
 from lead_funnel.warehouse.loading import DEFAULT_SCHEMA, load_tables

@@ -29,7 +29,7 @@ from lead_funnel.benchmark import (BuildFigures, row_counts_text, slowest_models
                                    timed_build, work_directory)
 from lead_funnel.dbt_runner import DbtError, project_dir
 from lead_funnel.generation.next_day import generate_next_day
-from lead_funnel.generator import GeneratorConfig, generate_to_dir
+from lead_funnel.generation.dataset import GeneratorConfig, generate_to_dir
 from lead_funnel.warehouse.connections import (
     LoaderError,
     postgres_settings,

@@ -16,7 +16,7 @@ import pytest
 
 from lead_funnel import stamps
 from lead_funnel.dbt_runner import run_dbt
-from lead_funnel.generator import GeneratorConfig, generate_to_dir
+from lead_funnel.generation.dataset import GeneratorConfig, generate_to_dir
 from lead_funnel.warehouse.connections import (
     LoaderError,
     postgres_connection,
