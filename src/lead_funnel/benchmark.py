@@ -29,7 +29,6 @@ in-process it reported the benchmark's memory, not dbt's.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import subprocess
@@ -39,11 +38,18 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Callable, Iterator, Mapping
 
 import duckdb
 
-from lead_funnel.dbt_runner import DAILY_BUILD_ARGS, DbtError, build_command, dbt_env, project_dir
+from lead_funnel.dbt_runner import (
+    DAILY_BUILD_ARGS,
+    DbtError,
+    build_command,
+    dbt_env,
+    project_dir,
+    project_vars,
+)
 from lead_funnel.generation.next_day import generate_next_day
 from lead_funnel.generation.dataset import GeneratorConfig, generate_to_dir
 from lead_funnel.warehouse.loading import load_directory
@@ -357,14 +363,6 @@ def timed_build(label: str, database: Path | None, as_of: str, work: Path,
 # --------------------------------------------------------------------------------------
 # The floor and the running-score comparison
 # --------------------------------------------------------------------------------------
-def project_vars(project: Path | None = None) -> dict[str, Any]:
-    """The ``vars:`` of dbt_project.yml."""
-    yaml: Any = importlib.import_module("yaml")  # PyYAML, a dbt dependency (no type stubs)
-    root = project if project is not None else project_dir()
-    loaded = yaml.safe_load((root / "dbt_project.yml").read_text(encoding="utf-8"))
-    return dict(loaded.get("vars") or {})
-
-
 def floor_sql(threshold: float, half_life_days: float, raw_schema: str = "raw",
               rules: str = "analytics_scoring_rules.behavioral_scoring_rules") -> str:
     return FLOOR_SQL.format(raw=raw_schema, rules=rules, threshold=float(threshold),

@@ -27,10 +27,12 @@ from lead_funnel.generation.writer import FORMATS
 from lead_funnel.warehouse.connections import LoaderError, default_database
 from lead_funnel.warehouse.engines import ENGINES
 from lead_funnel.warehouse.loading import DEFAULT_SCHEMA, load_tables
-from lead_funnel.summary import SummaryError, summarize
-from lead_funnel.validate import ValidationError, run_validation
-from lead_funnel.publish import PublishError, default_published, publish
-from lead_funnel.report import DEFAULT_OUT as REPORT_OUT, ReportError, write_report
+from lead_funnel.marts.summary import SummaryError, summarize
+from lead_funnel.marts.validation.results import ValidationError
+from lead_funnel.marts.validation.run import run_validation
+from lead_funnel.marts.publish import PublishError, default_published, publish
+from lead_funnel.marts.report.data import ReportError
+from lead_funnel.marts.report.page import DEFAULT_OUT as REPORT_OUT, write_report
 
 
 def _add_generate_args(p: argparse.ArgumentParser, default_out: str | None) -> None:

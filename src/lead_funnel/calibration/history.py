@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lead_funnel.marts import connect_marts
+from lead_funnel.marts.access import connect_marts
 
 RULES_SCHEMA = "analytics_scoring_rules"
 STAGING_SCHEMA = "analytics_staging"

@@ -1,5 +1,5 @@
 """The look of `lead-funnel report`: plotly access, the common layout, colours and number formats,
-shared by the funnel charts (report.py) and the account and campaign charts (report_accounts.py)."""
+shared by the funnel charts (charts.py) and the account and campaign charts (account_charts.py)."""
 
 from __future__ import annotations
 
