@@ -12,8 +12,8 @@ from typing import Sequence
 import duckdb
 
 from lead_funnel import __version__
-from lead_funnel.benchmark import run_benchmark
-from lead_funnel.engine_benchmark import OTHER_ENGINES, run_engine_benchmark
+from lead_funnel.benchmarking.duckdb_run import run_benchmark
+from lead_funnel.benchmarking.engine_run import OTHER_ENGINES, run_engine_benchmark
 from lead_funnel.calibration.history import CalibrationError
 from lead_funnel.calibration.report import DEFAULT_OUT as CALIBRATE_OUT
 from lead_funnel.calibration.report import project_config, run_calibration

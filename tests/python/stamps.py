@@ -1,12 +1,13 @@
 """Build stamps: which inputs an engine's fixture build was made from.
 
 `make dbt-test`, `dbt-test-postgres` and `dbt-test-spark` each build the project on the fixture
-of tests/fixtures/raw. Before building they run ``python -m lead_funnel.stamps begin ENGINE``
-(which deletes the engine's stamp and notes the hash of the inputs as they are now) and after a
-successful build ``python -m lead_funnel.stamps commit ENGINE`` (which puts the stamp in place).
-A failed or interrupted build therefore leaves no stamp. The pytest session (tests/python/
-conftest.py) reuses a prebuilt engine only when its stamp's hash equals the hash of the current
-inputs, and builds the engine itself otherwise.
+of tests/fixtures/raw. Before building they run ``python -m stamps begin ENGINE`` (with
+tests/python on PYTHONPATH), which deletes the engine's stamp and notes the hash of the inputs
+as they are now, and after a successful build ``python -m stamps commit ENGINE``, which puts
+the stamp in place. A failed or interrupted build therefore leaves no stamp. The pytest session
+(tests/python/conftest.py) reuses a prebuilt engine only when its stamp's hash equals the hash
+of the current inputs, and builds the engine itself otherwise. A cache of the test builds, so
+it lives with the tests and is not part of the installed package.
 
 The inputs are every file under :data:`INPUT_DIRS` plus :data:`INPUT_FILES`, relative to the
 project directory: their paths and bytes go into one SHA-256.
@@ -165,7 +166,7 @@ def _details(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lead_funnel.stamps",
+    parser = argparse.ArgumentParser(prog="python -m stamps",
                                      description="Stamps of the engine fixture builds.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("hash", help="print the hash of the current build inputs")
