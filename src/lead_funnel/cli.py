@@ -16,6 +16,8 @@ from lead_funnel.warehouse.connections import default_database
 
 
 class Subcommand(NamedTuple):
+    """One row of the table: what `lead-funnel --help` says of the subcommand, how its parser is
+    filled in, and the handler it runs."""
     help: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
     handler: Callable[[argparse.Namespace], int]  # returns the exit status

@@ -23,6 +23,7 @@ routed but is not a PQL).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final, Mapping
 
 import numpy as np
 
@@ -41,7 +42,7 @@ EV_KEY_ACTION = KNOWN_EVENT_TYPES.index("product_key_action")
 
 TRIAL_DAYS = 14
 # Chance that a contact starts a trial, by lead source (LEAD_SOURCES order), and for a blank one.
-TRIAL_P = {"organic_search": 0.22, "paid_search": 0.24, "social": 0.12, "email": 0.12,
+TRIAL_P: Final[Mapping[str, float]] = {"organic_search": 0.22, "paid_search": 0.24, "social": 0.12, "email": 0.12,
            "referral": 0.15, "direct": 0.22, "events": 0.05, "partner": 0.06, "other": 0.10}
 TRIAL_P_BLANK_SOURCE = 0.12
 # Activated, light and sign-up-only trial users.

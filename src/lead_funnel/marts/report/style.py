@@ -4,10 +4,10 @@ shared by the funnel charts (charts.py) and the account and campaign charts (acc
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import Any, Final, Mapping
 
 COLOURS = ("#2b59c3", "#3f8efc", "#58b4ae", "#7ac74f", "#e3b505", "#d1495b")
-LEGEND = {"orientation": "h", "y": 1.01, "yanchor": "bottom", "x": 0, "xanchor": "left"}
+LEGEND: Final[Mapping[str, Any]] = {"orientation": "h", "y": 1.01, "yanchor": "bottom", "x": 0, "xanchor": "left"}
 
 
 def ratio(numerator: float, denominator: float) -> float | None:
