@@ -28,9 +28,10 @@ FIXTURE_AS_OF := 2024-07-01T00:00:00Z
 DBT := $(BIN)/dbt
 DBT_FLAGS := --project-dir $(CURDIR) --profiles-dir $(CURDIR)/profiles
 # Each engine build brackets itself with a stamp (target/stamps/<engine>.json: the hash of the
-# inputs it was built from, see src/lead_funnel/stamps.py); pytest reuses a build only when its
-# stamp matches the current inputs, and builds the engine itself otherwise.
-STAMP := $(BIN)/python -m lead_funnel.stamps
+# inputs it was built from, see tests/python/stamps.py); pytest reuses a build only when its
+# stamp matches the current inputs, and builds the engine itself otherwise. The stamps are a
+# cache of the test builds, so the module lives with the tests, not in the installed package.
+STAMP := PYTHONPATH=$(CURDIR)/tests/python$${PYTHONPATH:+:$$PYTHONPATH} $(BIN)/python -m stamps
 
 .PHONY: help demo bench bench-engines test check lint dbt-test dbt-test-postgres dbt-test-spark postgres-up spark-cluster-up spark-cluster-down pytest venv lock clean metrics-validate orchestration chromium parity
 

@@ -12,10 +12,10 @@ One job, ``lead_funnel_daily``, run by a daily schedule (06:00 UTC):
    are asset checks) with ``--vars '{as_of: <the schedule tick>}'``: a backfill of a past day
    passes that day's tick and rebuilds the same marts (the project's builds are reproducible
    for a given as_of).
-3. The Great Expectations suite (``lead_funnel.validate``, what ``lead-funnel validate`` runs) as
-   a blocking asset check on ``lead_stages``: a failed suite stops the run before
+3. The Great Expectations suite (``lead_funnel.marts.validation``, what ``lead-funnel validate``
+   runs) as a blocking asset check on ``lead_stages``: a failed suite stops the run before
 4. ``published_marts``: the marts copied to the published DuckDB file and swapped in atomically
-   (``lead_funnel.publish``), the only file BI tools open, so they never block the build.
+   (``lead_funnel.marts.publish``), the only file BI tools open, so they never block the build.
 
 Environment: ``LEAD_FUNNEL_DUCKDB`` (the working file dbt builds; relative paths are taken from
 the project directory, as dbt does), ``LEAD_FUNNEL_PUBLISHED_DUCKDB`` (default
@@ -53,8 +53,8 @@ from dagster import (
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets, get_asset_key_for_model
 
 from lead_funnel.dbt_runner import DAILY_BUILD_ARGS, build_command, dbt_env, dbt_executable
-from lead_funnel.publish import default_published, publish
-from lead_funnel.validate import run_validation
+from lead_funnel.marts.publish import default_published, publish
+from lead_funnel.marts.validation.run import run_validation
 
 PROJECT_DIR = Path(os.environ.get("LEAD_FUNNEL_PROJECT_DIR")
                    or Path(__file__).resolve().parents[1]).resolve()

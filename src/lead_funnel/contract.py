@@ -13,10 +13,10 @@ derives from these tuples.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Mapping
 
 # docs/funnel_rules.md §2: the four raw tables and their columns, in the order the generator writes them.
-TABLE_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
+TABLE_COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
     "contacts": (
         "contact_id", "email", "job_title", "company_name", "industry", "country_code",
         "lead_source", "employee_count", "created_at", "updated_at", "is_deleted", "_loaded_at",
@@ -81,7 +81,7 @@ QUARANTINE_REASONS: Final[tuple[str, ...]] = (
     "missing_key", "missing_timestamp", "unparseable_timestamp", "after_as_of",
     "orphan_contact_id", "unknown_activity_type", "won_not_closed", "negative_amount",
 )
-APPLICABLE_REASONS: Final[dict[str, tuple[str, ...]]] = {
+APPLICABLE_REASONS: Final[Mapping[str, tuple[str, ...]]] = {
     "contacts": ("missing_key", "missing_timestamp", "unparseable_timestamp", "after_as_of"),
     "engagement_events": (
         "missing_key", "missing_timestamp", "unparseable_timestamp", "after_as_of",

@@ -60,6 +60,14 @@ def project_dir(environ: Mapping[str, str] | None = None) -> Path:
     return Path(env.get("LEAD_FUNNEL_PROJECT_DIR") or os.getcwd()).resolve()
 
 
+def project_vars(project: Path | None = None) -> dict[str, Any]:
+    """The ``vars:`` of dbt_project.yml: the values a build without --vars uses."""
+    yaml: Any = importlib.import_module("yaml")  # PyYAML, a dbt dependency (no type stubs)
+    root = project if project is not None else project_dir()
+    loaded = yaml.safe_load((root / "dbt_project.yml").read_text(encoding="utf-8")) or {}
+    return dict(loaded.get("vars") or {})
+
+
 def dbt_executable() -> str:
     """The ``dbt`` next to the running interpreter (a venv's bin/), else the one on PATH."""
     for name in ("dbt", "dbt.exe"):

@@ -14,11 +14,17 @@ from typing import Any, Iterator, Protocol, Sequence
 import duckdb
 import pytest
 
-from lead_funnel import stamps
 from lead_funnel.dbt_runner import run_dbt
-from lead_funnel.generator import GeneratorConfig, generate_to_dir
-from lead_funnel.loader import (LoaderError, load_directory, postgres_connection,
-                               spark_cluster_connection, spark_session)
+from lead_funnel.generation.dataset import GeneratorConfig, generate_to_dir
+from lead_funnel.warehouse.connections import (
+    LoaderError,
+    postgres_connection,
+    spark_cluster_connection,
+    spark_session,
+)
+from lead_funnel.warehouse.loading import load_directory
+
+import stamps
 
 # Test tiers (the markers of pyproject.toml): a test that uses an engine's fixture carries that
 # engine's mark, so `make check` (-m "not postgres and not spark and not spark_cluster and not
@@ -150,7 +156,7 @@ def current_inputs_hash() -> str:
 
 def stamped_build(config: pytest.Config, engine: str) -> stamps.StampCheck:
     """Whether `make dbt-test[-postgres|-spark]` left a build of `engine` made from the current
-    inputs (its stamp, see lead_funnel.stamps); announces the decision either way."""
+    inputs (its stamp, see tests/python/stamps.py); announces the decision either way."""
     result = stamps.check(engine, {"as_of": FIXTURE_AS_OF}, project=PROJECT_DIR,
                           current_hash=current_inputs_hash())
     for flag in ("LEAD_FUNNEL_FIXTURE_PG", "LEAD_FUNNEL_FIXTURE_SPARK"):

@@ -24,8 +24,8 @@ from typing import Mapping, Sequence
 
 from lead_funnel.dbt_runner import build_command
 from lead_funnel.generation.shapes import restrict_to_shape, write_shape
-from lead_funnel.generator import GeneratorConfig, generate_to_dir
-from lead_funnel.loader import recreate_postgres_database
+from lead_funnel.generation.dataset import GeneratorConfig, generate_to_dir
+from lead_funnel.warehouse.connections import recreate_postgres_database
 
 from parity_support import (PROJECT_DIR, RELATION_KEYS, Comparison, Table, Workspace, compare,
                             contract_types)

@@ -22,8 +22,8 @@ import duckdb
 
 from lead_funnel.contract import TABLES
 from lead_funnel.dbt_runner import build_command, dbt_env
-from lead_funnel.generator import parse_as_of
-from lead_funnel.loader import load_directory
+from lead_funnel.generation.text import parse_as_of
+from lead_funnel.warehouse.loading import load_directory
 
 from conftest import PROJECT_DIR
 

@@ -233,7 +233,7 @@ def read_duckdb(database: Path, relation: str) -> Table:
 
 
 def read_postgres(database: str, relations: Sequence[str]) -> dict[str, Table]:
-    from lead_funnel.loader import postgres_connection
+    from lead_funnel.warehouse.connections import postgres_connection
 
     previous = os.environ.get("LEAD_FUNNEL_PG_DATABASE")
     os.environ["LEAD_FUNNEL_PG_DATABASE"] = database
@@ -264,7 +264,7 @@ def read_postgres(database: str, relations: Sequence[str]) -> dict[str, Table]:
 def dump_spark(out: Path, relations: Sequence[str]) -> None:
     """Read `relations` from the Spark catalog of the working directory into a pickle of
     {relation: Table}. Timestamps come back as naive datetimes in the process's zone: UTC (TZ)."""
-    from lead_funnel.loader import spark_session
+    from lead_funnel.warehouse.connections import spark_session
 
     time.tzset()
     session = spark_session()

@@ -23,7 +23,8 @@ from typing import Sequence
 from lead_funnel.contract import TABLES
 from lead_funnel.dbt_runner import build_command, dbt_env
 from lead_funnel.generation.next_day import generate_next_day
-from lead_funnel.generator import GeneratorConfig, format_utc, generate_to_dir, parse_as_of
+from lead_funnel.generation.dataset import GeneratorConfig, generate_to_dir
+from lead_funnel.generation.text import format_utc, parse_as_of
 
 from conftest import PROJECT_DIR
 from incremental_support import BuildResult, compare_databases, load_raw

@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from lead_funnel.dbt_runner import build_command, dbt_env, project_dir
-from lead_funnel.loader import load_directory
+from lead_funnel.warehouse.loading import load_directory
 from test_reliability import project_copy
 
 yaml: Any = importlib.import_module("yaml")  # no type stubs in the venv (as test_py_contract.py)

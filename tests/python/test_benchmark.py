@@ -16,19 +16,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from lead_funnel.benchmark import (
-    COMPILED_MOMENTS,
-    SLOWEST,
-    BenchmarkResult,
-    dense_comparison,
-    floor_query,
-    floor_sql,
-    run_benchmark,
-    slowest_models,
-)
+from lead_funnel.benchmarking.builds import SLOWEST, slowest_models
+from lead_funnel.benchmarking.duckdb_run import COMPILED_MOMENTS, BenchmarkResult, run_benchmark
+from lead_funnel.benchmarking.engine_run import run_engine_benchmark
+from lead_funnel.benchmarking.queries import dense_comparison, floor_query, floor_sql
 from lead_funnel.dbt_runner import DbtError, build_command, dbt_env, project_dir
-from lead_funnel.engine_benchmark import run_engine_benchmark
-from lead_funnel.loader import postgres_connection, postgres_settings
+from lead_funnel.warehouse.connections import postgres_connection, postgres_settings
 
 from conftest import Marts
 

@@ -31,7 +31,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from lead_funnel.generator import format_utc, parse_as_of
+from lead_funnel.generation.text import format_utc, parse_as_of
 
 from incremental_support import load_raw
 from sequence_support import (

@@ -35,7 +35,7 @@ from lead_funnel.calibration.model import auc
 from lead_funnel.calibration.proposal import Calibration, CalibrationConfig, calibrate_database
 from lead_funnel.calibration.report import write_proposal
 from lead_funnel.dbt_runner import build_command, dbt_env
-from lead_funnel.loader import load_directory
+from lead_funnel.warehouse.loading import load_directory
 
 from calibration_support import (
     COHORT_AS_OF,

@@ -12,11 +12,11 @@ import duckdb
 import pytest
 
 from lead_funnel import dbt_runner
-from lead_funnel.accounts import AccountsView, CampaignCredit
+from lead_funnel.marts.accounts import AccountsView, CampaignCredit
 from lead_funnel.cli import main
 from lead_funnel.dbt_runner import DbtError, build_command, dbt_env, run_dbt
-from lead_funnel.marts import DATA_QUALITY_SCHEMA
-from lead_funnel.summary import summarize
+from lead_funnel.marts.access import DATA_QUALITY_SCHEMA
+from lead_funnel.marts.summary import summarize
 
 
 def test_dbt_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

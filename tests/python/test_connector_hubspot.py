@@ -260,12 +260,12 @@ def test_demo_runs_through_the_hubspot_adapter(tmp_path: Path,
     """`lead-funnel demo --connector hubspot`: the sample is written as HubSpot's tables, loaded
     into schema hubspot (no raw tables), and dbt builds it with crm_connector hubspot (a stand-in
     dbt records the command; the real build is the parity test's)."""
-    from lead_funnel import cli, dbt_runner
+    from lead_funnel import cli, commands, dbt_runner
     from test_cli import fake_dbt
 
     script, record = fake_dbt(tmp_path / "bin")
     monkeypatch.setattr(dbt_runner, "dbt_executable", lambda: str(script))
-    monkeypatch.setattr(cli, "summarize", lambda database: "summary")
+    monkeypatch.setattr(commands, "summarize", lambda database: "summary")
     database = tmp_path / "demo.duckdb"
     assert cli.main(["demo", "--connector", SHAPE, "--contacts", "30", "--out",
                      str(tmp_path / "sample"), "--database", str(database)]) == 0

@@ -34,7 +34,7 @@ import pytest
 from lead_funnel.contract import TABLE_COLUMNS
 from lead_funnel.dbt_runner import build_command
 from lead_funnel.generation.shapes import salesforce
-from lead_funnel.generator import GeneratorConfig, generate_to_dir
+from lead_funnel.generation.dataset import GeneratorConfig, generate_to_dir
 
 from connector_support import (COMPARED, ConnectorParity, assert_adapter_builds_empty,
                                assert_same_mart, connector_funnel, load_landed_tables,

@@ -31,8 +31,9 @@ import pytest
 
 from lead_funnel.contract import TABLE_COLUMNS
 from lead_funnel.dbt_runner import build_command
-from lead_funnel.generator import format_utc, generate_to_dir, parse_as_of
-from lead_funnel.loader import recreate_postgres_database
+from lead_funnel.generation.dataset import generate_to_dir
+from lead_funnel.generation.text import format_utc, parse_as_of
+from lead_funnel.warehouse.connections import recreate_postgres_database
 
 from conftest import SMALL, engine_param
 from incremental_support import split_by_loaded_at

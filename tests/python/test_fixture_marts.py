@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from lead_funnel.marts import DATA_QUALITY_SCHEMA
+from lead_funnel.marts.access import DATA_QUALITY_SCHEMA
 
 from conftest import Marts, engine_param
 

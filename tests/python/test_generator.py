@@ -16,9 +16,10 @@ import pandas as pd
 import pytest
 
 from lead_funnel import contract
-from lead_funnel import generator as g
 from lead_funnel.generation import campaigns, trials
-from lead_funnel.generator import GeneratorConfig, generate_to_dir
+from lead_funnel.generation.dataset import GeneratorConfig, generate, generate_to_dir
+from lead_funnel.generation.next_day import generate_next_day
+from lead_funnel.generation.text import PERSONAL_DOMAINS, parse_as_of, timestamp_text
 
 from conftest import SMALL
 
@@ -226,14 +227,14 @@ def test_loaded_at_follows_business_time_with_offsets_applied(
 
 def test_offset_timestamp_keeps_the_utc_instant() -> None:
     rng = np.random.Generator(np.random.PCG64(1))
-    seconds = np.array([g.parse_as_of("2025-03-01T10:00:00Z")] * 400, dtype=np.int64)
-    texts = g._timestamps(rng, seconds).to_pylist()
+    seconds = np.array([parse_as_of("2025-03-01T10:00:00Z")] * 400, dtype=np.int64)
+    texts = timestamp_text(rng, seconds).to_pylist()
     plus_two = [t for t in texts if t.endswith("+02:00")]
     assert plus_two and all(t == "2025-03-01T12:00:00+02:00" for t in plus_two)
     for text in texts:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         if parsed.tzinfo is None:  # no offset: UTC
-            parsed = parsed.replace(tzinfo=g.timezone.utc)
+            parsed = parsed.replace(tzinfo=timezone.utc)
         assert int(parsed.timestamp()) == seconds[0], text
     assert {"Z", "none", "offset"} == {
         "Z" if t.endswith("Z") else "offset" if t[-6] in "+-" else "none" for t in texts}
@@ -246,7 +247,7 @@ def test_realistic_shape(derived: dict[str, Any], small_manifest: dict[str, Any]
     assert set(sources) - {""} == set(contract.LEAD_SOURCES)
     assert (good["lead_source"] != good["lead_source"].str.strip().str.lower()).any()
     emails = good["email"].str.strip().str.lower()
-    personal = emails.str.split("@").str[-1].isin(g.PERSONAL_DOMAINS)
+    personal = emails.str.split("@").str[-1].isin(PERSONAL_DOMAINS)
     assert 0.1 < personal.mean() < 0.3
     assert (emails == "not-an-email").any() and (emails == "").any()
     assert good["employee_count"].isin(["1,000", "n/a", "50+", "unknown"]).any()
@@ -298,7 +299,7 @@ def test_one_chunk_is_the_unchunked_stream(tmp_path: Path) -> None:
         whole = (tmp_path / "whole" / f"{table}.csv").read_bytes()
         assert whole == (tmp_path / "exact" / f"{table}.csv").read_bytes()
         assert whole == (tmp_path / "default" / f"{table}.csv").read_bytes()
-    in_memory = g.generate(base)
+    in_memory = generate(base)
     assert in_memory.tables["contacts"].num_rows == len(read(tmp_path / "whole", "contacts"))
 
 
@@ -358,8 +359,8 @@ def _utc(text: str) -> pd.Timestamp:
 def next_day(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     work = tmp_path_factory.mktemp("next_day")
     base_manifest = generate_to_dir(work / "base", CHUNKED)
-    day = g.generate_next_day(work / "base", work / "day1", output_format="both")
-    day2 = g.generate_next_day(work / "day1", work / "day2")
+    day = generate_next_day(work / "base", work / "day1", output_format="both")
+    day2 = generate_next_day(work / "day1", work / "day2")
     return {"work": work, "base": base_manifest, "day": day, "day2": day2,
             "base_frames": _frames(work / "base"), "frames": _frames(work / "day1"),
             "frames2": _frames(work / "day2")}
@@ -438,7 +439,7 @@ def test_next_day_keys_collide_only_where_meant_to(next_day: dict[str, Any]) -> 
 
 def test_next_day_is_deterministic_and_parquet_matches(next_day: dict[str, Any]) -> None:
     work = next_day["work"]
-    again = g.generate_next_day(work / "base", work / "day1_again")
+    again = generate_next_day(work / "base", work / "day1_again")
     assert again["raw_rows"] == next_day["day"]["raw_rows"]
     for table in contract.TABLES:
         assert ((work / "day1" / f"{table}.csv").read_bytes()
@@ -470,7 +471,7 @@ def test_trial_model_uses_the_default_product_rules() -> None:
 def test_pql_moments_worked_examples() -> None:
     """Worked by hand with trial 30, key action 15 (3 a UTC day earn), half-life 30 days, bar
     60. A decay of 10 minutes costs a 15-point action 15 * (1 - 2^(-10 / 43200)) = 0.0024."""
-    day = g.parse_as_of("2025-03-03T00:00:00Z")
+    day = parse_as_of("2025-03-03T00:00:00Z")
     minute = 60
     trial, key = trials.EV_TRIAL, trials.EV_KEY_ACTION
     events = [
@@ -613,7 +614,7 @@ def test_accounts_and_campaigns_are_believable(derived: dict[str, Any]) -> None:
     good = contacts[contacts["contact_id"] != ""].drop_duplicates("contact_id")
     domains = good["email"].str.strip().str.lower().str.split("@").str[-1]
     business = domains[domains.str.contains(".", regex=False)
-                       & ~domains.isin(g.PERSONAL_DOMAINS)]
+                       & ~domains.isin(PERSONAL_DOMAINS)]
     people = business.value_counts()
     assert (people >= 2).sum() >= 50 and (people >= 5).any()   # many accounts of several people
     titles = good["job_title"].str.lower()

@@ -60,7 +60,8 @@ from typing import Any
 
 import pytest
 
-from lead_funnel.generator import format_utc, generate_to_dir, parse_as_of
+from lead_funnel.generation.dataset import generate_to_dir
+from lead_funnel.generation.text import format_utc, parse_as_of
 
 from conftest import FIXTURE_AS_OF, FIXTURE_DIR, SMALL
 from incremental_support import (

@@ -9,7 +9,8 @@ import pytest
 
 from lead_funnel import contract
 from lead_funnel.cli import main
-from lead_funnel.loader import LoaderError, load_directory
+from lead_funnel.warehouse.connections import LoaderError
+from lead_funnel.warehouse.loading import load_directory
 
 from conftest import FIXTURE_DIR
 
@@ -347,7 +348,7 @@ def test_spark_cluster_loads_and_appends_through_the_thrift_server(
     """The cluster loader (PyHive to the Thrift server, which reads the CSV itself) carries the
     hard values exactly, and an append matches columns by name: the next delivery comes in
     another column order with a column the EL tool added, earlier rows get null there."""
-    from lead_funnel.loader import spark_cluster_connection
+    from lead_funnel.warehouse.connections import spark_cluster_connection
 
     first = raw_dir(tmp_path, "day1")
     counts = load_directory(first, None, "raw_loader_check", engine="spark_cluster")

@@ -25,7 +25,7 @@ import duckdb
 import pytest
 
 from conftest import FIXTURE_DIR, PROJECT_DIR
-from lead_funnel.loader import load_directory
+from lead_funnel.warehouse.loading import load_directory
 
 pytestmark = pytest.mark.slow  # the Dagster job, three dbt builds: make test only
 

@@ -1,4 +1,4 @@
-"""Publishing the marts so that BI readers never block the build (lead_funnel.publish).
+"""Publishing the marts so that BI readers never block the build (lead_funnel.marts.publish).
 
 A reader process holds the published file open (read-only, as a BI tool does) during a real
 `dbt build` of the working file and a publish: both succeed, the reader keeps its consistent old
@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from lead_funnel.dbt_runner import run_dbt
-from lead_funnel.publish import PublishError, publish
+from lead_funnel.marts.publish import PublishError, publish
 
 # Holds a read-only connection to argv[1], prints its as_of, then reads it again on each line of
 # stdin until stdin closes: a BI tool with an open connection.

@@ -1,5 +1,6 @@
-"""Build stamps (lead_funnel.stamps): an engine build is reused only when it was made from the
-current inputs; the Makefile brackets each engine build with one; `make help` lists targets."""
+"""Build stamps (tests/python/stamps.py): an engine build is reused only when it was made from
+the current inputs; the Makefile brackets each engine build with one; `make help` lists
+targets."""
 
 from __future__ import annotations
 
@@ -13,8 +14,7 @@ from typing import Any
 
 import pytest
 
-from lead_funnel import stamps
-
+import stamps
 from conftest import FIXTURE_AS_OF, FIXTURE_BUILDS, PROJECT_DIR, stamped_build
 
 

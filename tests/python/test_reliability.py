@@ -18,9 +18,10 @@ import duckdb
 import pytest
 
 from lead_funnel.dbt_runner import build_command, dbt_env, project_dir
-from lead_funnel.generator import GeneratorConfig, generate_to_dir, normalise_as_of
-from lead_funnel.loader import load_directory
-from lead_funnel.marts import DATA_QUALITY_SCHEMA, relation
+from lead_funnel.generation.dataset import GeneratorConfig, generate_to_dir
+from lead_funnel.generation.text import normalise_as_of
+from lead_funnel.warehouse.loading import load_directory
+from lead_funnel.marts.access import DATA_QUALITY_SCHEMA, relation
 
 pytestmark = pytest.mark.slow  # rebuilds of generated dirty sets and of the fixture: make test only
 

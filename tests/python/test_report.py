@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from lead_funnel.cli import main
-from lead_funnel.report import CHARTS, MqlWeek, collect, headline, render, response_bins, title
+from lead_funnel.marts.report.charts import CHARTS, response_bins
+from lead_funnel.marts.report.data import MqlWeek, collect
+from lead_funnel.marts.report.page import headline, render, title
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -176,5 +178,5 @@ def test_account_and_campaign_charts_of_the_fixture(fixture_db: Path) -> None:
 
 
 def _account_figures(data: Any) -> dict[str, Any]:
-    from lead_funnel.report import FIGURES
+    from lead_funnel.marts.report.charts import FIGURES
     return {name: FIGURES[name](data) for name in ("account_funnel", "campaigns")}

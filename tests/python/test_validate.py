@@ -18,8 +18,9 @@ import pytest
 
 from lead_funnel.cli import main
 from lead_funnel.dbt_runner import run_dbt
-from lead_funnel.marts import DATA_QUALITY_SCHEMA
-from lead_funnel.validate import CheckResult, ValidationError, ValidationReport, run_validation
+from lead_funnel.marts.access import DATA_QUALITY_SCHEMA
+from lead_funnel.marts.validation.results import CheckResult, ValidationError, ValidationReport
+from lead_funnel.marts.validation.run import run_validation
 
 from conftest import FIXTURE_AS_OF
 

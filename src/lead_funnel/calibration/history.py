@@ -12,12 +12,12 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Mapping
 
 import numpy as np
 import pandas as pd
 
-from lead_funnel.marts import connect_marts
+from lead_funnel.marts.access import connect_marts
 
 RULES_SCHEMA = "analytics_scoring_rules"
 STAGING_SCHEMA = "analytics_staging"
@@ -30,7 +30,7 @@ FIT_COLUMNS = ("rule_id", "attribute", "operator", "value", "points", "descripti
 BEHAVIORAL_COLUMNS = ("rule_id", "event_type", "url_contains", "points", "max_per_day",
                       "is_hand_raiser", "is_product_usage", "description")
 
-REQUIRED = {
+REQUIRED: Final[Mapping[str, list[str]]] = {
     "analytics": ["lead_stages"],
     "analytics_data_quality": ["dq_run_context"],
     STAGING_SCHEMA: ["stg_crm__contacts", "stg_marketing__engagement_events",

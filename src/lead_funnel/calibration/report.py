@@ -16,6 +16,7 @@ from lead_funnel.calibration.history import (
     write_fit_rules,
 )
 from lead_funnel.calibration.proposal import Calibration, CalibrationConfig, calibrate_database
+from lead_funnel.dbt_runner import project_vars
 
 DEFAULT_OUT = "target/calibration"
 FIT_FILE = "fit_scoring_rules.csv"
@@ -193,8 +194,6 @@ def write_proposal(result: Calibration, out: str | Path, project: Path,
 def project_config(project: Path, **options: Any) -> CalibrationConfig:
     """The config with the scoring vars of the project's dbt_project.yml (what a build without
     --vars used), then `options` (None = not given)."""
-    from lead_funnel.benchmark import project_vars
-
     found = project_vars(project) if (project / "dbt_project.yml").is_file() else {}
 
     def number(name: str, default: float | None) -> float | None:

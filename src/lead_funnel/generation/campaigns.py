@@ -9,6 +9,8 @@ generator draws anyway, so the random stream (and every other generated value) i
 
 from __future__ import annotations
 
+from typing import Final, Mapping
+
 import numpy as np
 import pyarrow as pa
 
@@ -26,7 +28,10 @@ WEBINAR_CAMPAIGNS = (("webinar-mql-playbook", 28), ("webinar-abm-101", 19),
 PAID_CAMPAIGNS = (("paid-search-brand", 20), ("linkedin-abm", 16), ("paid-search-competitor", 11),
                   ("g2-listing", 7), ("partner-co-marketing", 5))
 
-FAMILY_OF_EVENT = {
+# A family of campaigns: (slug, share of the family's slots) pairs.
+Family = tuple[tuple[str, int], ...]
+
+FAMILY_OF_EVENT: Final[Mapping[str, Family]] = {
     "email_open": EMAIL_CAMPAIGNS, "email_click": EMAIL_CAMPAIGNS,
     "newsletter_subscribe": EMAIL_CAMPAIGNS, "unsubscribe": EMAIL_CAMPAIGNS,
     "email_bounce": EMAIL_CAMPAIGNS, "content_download": CONTENT_CAMPAIGNS,
@@ -38,7 +43,7 @@ HAND_RAISER_CAMPAIGN_P = 0.45
 OTHER_CAMPAIGN_P = 0.10
 
 
-def _slot_slugs(family: tuple[tuple[str, int], ...]) -> list[str]:
+def _slot_slugs(family: Family) -> list[str]:
     slugs = [slug for slug, weight in family for _ in range(weight)]
     assert len(slugs) == SLOTS, family
     return slugs

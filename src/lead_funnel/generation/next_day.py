@@ -31,21 +31,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lead_funnel.contract import KNOWN_EVENT_TYPES, REJECTION_REASONS, TABLE_COLUMNS, TABLES
-from lead_funnel.generation.stages import (
-    ActivityArrays,
-    EventArrays,
-    KeyCounters,
-    activity_rows,
-    contacts_stage,
-    event_rows,
-    replay_companies,
-)
+from lead_funnel.contract import KNOWN_EVENT_TYPES, REJECTION_REASONS, TABLES
+from lead_funnel.generation.contacts import contacts_stage, replay_companies
+from lead_funnel.generation.counts import KeyCounters
+from lead_funnel.generation.engagement import EventArrays, event_rows
+from lead_funnel.generation.existing_set import ExistingSet, NextDayError, read_manifest
+from lead_funnel.generation.sales import ActivityArrays, activity_rows
 from lead_funnel.generation.text import (
     ACT_REJECTED,
     BACKGROUND_EVENT_P,
@@ -54,21 +49,20 @@ from lead_funnel.generation.text import (
     HOUR,
     INDUSTRIES,
     INDUSTRY_P,
-    JOB_TITLE_P,
     JOB_TITLES,
-    TRUE_SPELLINGS,
+    JOB_TITLE_P,
     UNKNOWN_EVENT_TYPES,
     IntArray,
-    _booleans,
-    _const,
-    _loaded_at,
-    _pick,
-    _set,
-    _timestamps,
-    _uniform_int,
-    _where,
+    boolean_text,
+    constant_text,
     format_utc,
+    if_else,
+    loaded_at_text,
     parse_as_of,
+    pick_text,
+    set_column,
+    timestamp_text,
+    uniform_int,
 )
 from lead_funnel.generation.trials import (
     EV_KEY_ACTION,
@@ -77,158 +71,10 @@ from lead_funnel.generation.trials import (
     trial_probability,
     usage_bursts,
 )
-from lead_funnel.generation.writer import DatasetWriter, text_schema
+from lead_funnel.generation.writer import DatasetWriter
 
-_TRUE = "(" + ", ".join(f"'{t}'" for t in sorted({t.lower() for t in TRUE_SPELLINGS})) + ")"
+# Mixed into the day's seed so that its stream differs from every chunk's of the base set.
 _STREAM_TAG = 0x6E657874  # "next"
-
-
-class NextDayError(ValueError):
-    """The existing set cannot be read (no manifest, no files)."""
-
-
-def _manifest(directory: Path) -> dict[str, Any]:
-    path = directory / "manifest.json"
-    if not path.is_file():
-        raise NextDayError(f"{directory} has no manifest.json: not a generated set")
-    manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return manifest
-
-
-def _relation(sources: list[Path], table: str) -> str:
-    """SQL reading ``table`` of every directory of the set (Parquet when there, else CSV)."""
-    parts = []
-    for directory in sources:
-        parquet, csv = directory / f"{table}.parquet", directory / f"{table}.csv"
-        if parquet.is_file():
-            parts.append(f"select * from read_parquet('{parquet}')")
-        elif csv.is_file():
-            parts.append(f"select * from read_csv('{csv}', all_varchar = true, header = true, "
-                         "delim = ',', quote = '\"', escape = '\"')")
-        else:
-            raise NextDayError(f"{directory} has neither {table}.parquet nor {table}.csv")
-    return "(" + " union all by name ".join(parts) + ")"
-
-
-def _text(table: pa.Table, name: str) -> pa.Table:
-    """The contract's columns of ``name`` as plain strings (DuckDB may hand back views)."""
-    return table.select(list(TABLE_COLUMNS[name])).cast(text_schema(name))
-
-
-def _ts(column: str) -> str:
-    return f"epoch(try_cast({column} as timestamptz))"
-
-
-class _ExistingSet:
-    """What the day needs to know of the set, read with DuckDB (TimeZone pinned to UTC)."""
-
-    def __init__(self, sources: list[Path], as_of: int) -> None:
-        self.sources, self.as_of = sources, as_of
-        self.con = duckdb.connect()
-        self.con.execute("set TimeZone = 'UTC'")
-
-    def close(self) -> None:
-        self.con.close()
-
-    def _latest_versions(self, table: str, key: str, prefix: str) -> str:
-        """SQL: the latest version (docs/funnel_rules.md §3 order) of every good key of ``table`` created at
-        or before as_of, with its created_at as epoch seconds (``_created``)."""
-        columns = ", ".join(TABLE_COLUMNS[table])
-        return f"""
-            select {columns}, cast({_ts('created_at')} as bigint) as _created
-            from {_relation(self.sources, table)}
-            where regexp_full_match(trim({key}), '{prefix}[0-9]+')
-              and {_ts('created_at')} <= {self.as_of}
-            qualify row_number() over (
-                partition by trim({key})
-                order by try_cast(updated_at as timestamptz) desc nulls last,
-                         try_cast(_loaded_at as timestamptz) desc nulls last,
-                         hash(concat_ws('|', {columns}))) = 1"""
-
-    def latest_contacts(self) -> tuple[pa.Table, IntArray, np.ndarray]:
-        """The latest staged version of every contact (all columns), its created_at and
-        whether it is deleted; ordered by contact_id."""
-        table = self.con.sql(f"""
-            select *, lower(trim(is_deleted)) in {_TRUE} as _deleted
-            from ({self._latest_versions('contacts', 'contact_id', 'C-')})
-            order by trim(contact_id)""").to_arrow_table()
-        created = table.column("_created").to_numpy().astype(np.int64)
-        deleted = table.column("_deleted").to_numpy(zero_copy_only=False).astype(bool)
-        return _text(table, "contacts"), created, deleted
-
-    def open_opportunities(self) -> tuple[pa.Table, IntArray]:
-        """The latest version of every staged deal still open at as_of, and its created_at."""
-        table = self.con.sql(f"""
-            select * from ({self._latest_versions('opportunities', 'opportunity_id', 'O-')})
-            where not coalesce(lower(trim(is_closed)) in {_TRUE}, false)
-            order by trim(opportunity_id)""").to_arrow_table()
-        return _text(table, "opportunities"), table.column("_created").to_numpy().astype(np.int64)
-
-    def accepted_contacts(self) -> tuple[list[str], list[str]]:
-        """Contacts with a sales_accepted activity, and the owner of their first one."""
-        rows = self.con.execute(f"""
-            select trim(contact_id), arg_min(trim(owner_id), {_ts('occurred_at')})
-            from {_relation(self.sources, 'sales_activities')}
-            where regexp_full_match(trim(activity_id), 'A-[0-9]+')
-              and lower(trim(activity_type)) = 'sales_accepted'
-              and {_ts('occurred_at')} <= {self.as_of}
-            group by 1 order by 1""").fetchall()
-        return [r[0] for r in rows], [r[1] for r in rows]
-
-    def trials(self) -> tuple[list[str], list[int], list[int]]:
-        """Contacts that started a trial: the latest trial_signup (epoch seconds) and the
-        number of key actions since it, by contact_id."""
-        events = _relation(self.sources, "engagement_events")
-        rows = self.con.execute(f"""
-            with product as (
-                select distinct trim(event_id) as event_id, trim(contact_id) as contact_id,
-                       lower(trim(event_type)) as event_type,
-                       cast({_ts('occurred_at')} as bigint) as occurred
-                from {events}
-                where regexp_full_match(trim(event_id), 'E-[0-9]+')
-                  and lower(trim(event_type)) in ('trial_signup', 'product_key_action')
-                  and {_ts('occurred_at')} <= {self.as_of}),
-            started as (
-                select contact_id, max(occurred) as trial_at from product
-                where event_type = 'trial_signup' group by 1)
-            select s.contact_id, s.trial_at,
-                   count(p.event_id) filter (where p.event_type = 'product_key_action'
-                                               and p.occurred >= s.trial_at)
-            from started as s left join product as p using (contact_id)
-            group by 1, 2 order by 1""").fetchall()
-        return [r[0] for r in rows], [int(r[1]) for r in rows], [int(r[2]) for r in rows]
-
-    def events_by_id(self, event_ids: list[str]) -> pa.Table:
-        """One delivery (the first by _loaded_at) of each of ``event_ids``."""
-        if not event_ids:
-            return text_schema("engagement_events").empty_table()
-        columns = ", ".join(TABLE_COLUMNS["engagement_events"])
-        table = self.con.sql(f"""
-            select {columns} from {_relation(self.sources, 'engagement_events')}
-            where event_id in (select unnest(?))
-            qualify row_number() over (
-                partition by event_id
-                order by try_cast(_loaded_at as timestamptz), hash(concat_ws('|', {columns}))) = 1
-            order by event_id""", params=[event_ids]).to_arrow_table()
-        return _text(table, "engagement_events")
-
-    def key_counters(self) -> KeyCounters:
-        """Keys used by a set whose manifest does not record them (scanned)."""
-        def top(table: str, column: str, prefix: str) -> int:
-            row = self.con.execute(
-                f"select max(try_cast(regexp_extract(trim({column}), '^{prefix}([0-9]+)$', 1) "
-                f"as bigint)) from {_relation(self.sources, table)}").fetchone()
-            return int(row[0]) if row and row[0] is not None else 0
-        ghosts = max(top(t, "contact_id", "C-GHOST-") for t in TABLES[1:])
-        return KeyCounters(
-            contacts=top("contacts", "contact_id", "C-"),
-            events=top("engagement_events", "event_id", "E-"),
-            activities=top("sales_activities", "activity_id", "A-"),
-            opportunities=top("opportunities", "opportunity_id", "O-"),
-            bad_events=top("engagement_events", "event_id", "E-BAD-"),
-            bad_activities=top("sales_activities", "activity_id", "A-BAD-"),
-            bad_opportunities=top("opportunities", "opportunity_id", "O-BAD-"),
-            ghosts=ghosts)
 
 
 def _event_kinds(rng: np.random.Generator, m: int, p_hand_raise: float) -> IntArray:
@@ -244,7 +90,7 @@ def _within(rng: np.random.Generator, start: IntArray, end: int, n: int, low: in
             high: int = 6 * HOUR) -> IntArray:
     """A load time ``low`` to ``high`` seconds after ``start`` but never after ``end``
     (``start`` <= ``end`` - ``low``)."""
-    return start + _uniform_int(rng, low, np.maximum(np.minimum(high, end - start), low + 1), n)
+    return start + uniform_int(rng, low, np.maximum(np.minimum(high, end - start), low + 1), n)
 
 
 def _sorted_by(table: pa.Table, loaded: IntArray) -> pa.Table:
@@ -256,7 +102,7 @@ def generate_next_day(existing: Path | str, day_out: Path | str,
     """Write the next day's rows of the set in ``existing`` to ``day_out``; return the day's
     manifest (also written to ``day_out/manifest.json``)."""
     existing, day_out = Path(existing).resolve(), Path(day_out).resolve()
-    previous = _manifest(existing)
+    previous = read_manifest(existing)
     sources = [Path(s) for s in previous.get("sources", [str(existing)])]
     if day_out in sources:
         raise NextDayError(f"--day-out {day_out} is part of the existing set")
@@ -265,7 +111,7 @@ def generate_next_day(existing: Path | str, day_out: Path | str,
     end = start + DAY - 60  # every _loaded_at in (start, start + 1 day)
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, day, _STREAM_TAG])))
 
-    source = _ExistingSet(sources, start)
+    source = ExistingSet(sources, start)
     try:
         keys = (KeyCounters.from_dict(previous["next_keys"]) if "next_keys" in previous
                 else source.key_counters())
@@ -281,15 +127,15 @@ def generate_next_day(existing: Path | str, day_out: Path | str,
                              int(previous["contacts"]))
         fresh = contacts_stage(rng, n_new, start + DAY, 0.0, keys.contacts,
                                replay_companies(seed, chunk_contacts))
-        new_created = start + _uniform_int(rng, 60, DAY - 4 * HOUR, n_new)
+        new_created = start + uniform_int(rng, 60, DAY - 4 * HOUR, n_new)
         new_loaded = _within(rng, new_created + 600, end, n_new, 0, 3 * HOUR)
         new_contacts = fresh.table.slice(0, n_new)
-        new_contacts = _set(new_contacts, "created_at", _timestamps(rng, new_created))
-        new_contacts = _set(new_contacts, "updated_at", _timestamps(
-            rng, new_created + _uniform_int(rng, 0, 600, n_new)))
-        new_contacts = _set(new_contacts, "is_deleted",
-                            _booleans(rng, np.zeros(n_new, dtype=bool), 0.35))
-        new_contacts = _set(new_contacts, "_loaded_at", _loaded_at(rng, new_loaded))
+        new_contacts = set_column(new_contacts, "created_at", timestamp_text(rng, new_created))
+        new_contacts = set_column(new_contacts, "updated_at", timestamp_text(
+            rng, new_created + uniform_int(rng, 0, 600, n_new)))
+        new_contacts = set_column(new_contacts, "is_deleted",
+                                  boolean_text(rng, np.zeros(n_new, dtype=bool), 0.35))
+        new_contacts = set_column(new_contacts, "_loaded_at", loaded_at_text(rng, new_loaded))
 
         # Contact ids of the day's rows: the existing contacts, then the new ones.
         all_ids = pa.concat_arrays([contacts.column("contact_id").combine_chunks(),
@@ -300,16 +146,16 @@ def generate_next_day(existing: Path | str, day_out: Path | str,
         m_day = max(1, int(round(0.025 * n_existing)))
         day_contact = rng.choice(alive, size=m_day) if len(alive) else np.zeros(0, np.int64)
         m_day = len(day_contact)
-        day_time = start + _uniform_int(rng, 60, DAY - 7 * HOUR, m_day)
+        day_time = start + uniform_int(rng, 60, DAY - 7 * HOUR, m_day)
         m_late = max(1, int(round(0.1 * m_day))) if m_day else 0
         late_contact = rng.choice(alive, size=m_late) if m_late else np.zeros(0, np.int64)
-        late_time = np.maximum(start - _uniform_int(rng, HOUR, 5 * DAY, m_late),
+        late_time = np.maximum(start - uniform_int(rng, HOUR, 5 * DAY, m_late),
                                created[late_contact] + 60)
         per_new = rng.integers(0, 6, n_new).astype(np.int64)
         new_ev_contact = n_existing + np.repeat(np.arange(n_new, dtype=np.int64), per_new)
         new_ev_created = all_created[new_ev_contact]
-        new_ev_time = new_ev_created + _uniform_int(rng, 60, end - 300 - new_ev_created,
-                                                    len(new_ev_contact))
+        new_ev_time = new_ev_created + uniform_int(rng, 60, end - 300 - new_ev_created,
+                                                   len(new_ev_contact))
         contact_idx = np.concatenate([day_contact, late_contact, new_ev_contact]).astype(np.int64)
         when = np.concatenate([day_time, late_time, new_ev_time]).astype(np.int64)
         kind = _event_kinds(rng, len(when), 0.02)
@@ -336,10 +182,10 @@ def generate_next_day(existing: Path | str, day_out: Path | str,
         no_trial_yet = np.flatnonzero(never)
         n_starts = min(len(no_trial_yet), max(1, int(round(0.0002 * n_existing))))
         starters = np.sort(rng.choice(no_trial_yet, size=n_starts, replace=False))
-        start_time = start + _uniform_int(rng, 60, DAY - 12 * HOUR, n_starts)
+        start_time = start + uniform_int(rng, 60, DAY - 12 * HOUR, n_starts)
         new_trial = rng.random(n_new) < trial_probability(fresh.source)
         new_trial_contact = n_existing + np.flatnonzero(new_trial)
-        new_trial_time = new_created[new_trial] + _uniform_int(rng, 0, 600, len(new_trial_contact))
+        new_trial_time = new_created[new_trial] + uniform_int(rng, 0, 600, len(new_trial_contact))
         signup_contact = np.concatenate([starters, new_trial_contact]).astype(np.int64)
         signup_time = np.concatenate([start_time, new_trial_time]).astype(np.int64)
         # Every new trial user tries the product once the same day (one or two key actions:
@@ -359,16 +205,16 @@ def generate_next_day(existing: Path | str, day_out: Path | str,
         events, _ = event_rows(rng, EventArrays(contact_idx, when, kind), all_ids, keys.events)
         is_late = np.zeros(len(when), dtype=bool)
         is_late[m_day: m_day + m_late] = True
-        ev_loaded = np.where(is_late, start + _uniform_int(rng, 60, DAY - 120, len(when)),
+        ev_loaded = np.where(is_late, start + uniform_int(rng, 60, DAY - 120, len(when)),
                              _within(rng, when, end, len(when)))
-        events = _set(events, "_loaded_at", _loaded_at(rng, ev_loaded))
+        events = set_column(events, "_loaded_at", loaded_at_text(rng, ev_loaded))
 
         # Re-deliveries of existing events (same event_id, a new _loaded_at).
         n_redeliver = min(keys.events, max(1, int(round(0.01 * m_day))))
         numbers = np.sort(rng.choice(keys.events, size=n_redeliver, replace=False) + 1)
         redelivered = source.events_by_id([f"E-{int(k):09d}" for k in numbers])
-        re_loaded = start + _uniform_int(rng, 60, DAY - 120, redelivered.num_rows)
-        redelivered = _set(redelivered, "_loaded_at", _loaded_at(rng, re_loaded))
+        re_loaded = start + uniform_int(rng, 60, DAY - 120, redelivered.num_rows)
+        redelivered = set_column(redelivered, "_loaded_at", loaded_at_text(rng, re_loaded))
 
         # New contact versions changing fit, and a deletion (same contact_id).
         n_versions = min(len(alive), max(1, int(round(0.001 * n_existing))))
@@ -379,20 +225,22 @@ def generate_next_day(existing: Path | str, day_out: Path | str,
         k = len(picked)
         versions = contacts.take(pa.array(picked))
         change = ~is_deletion
-        versions = _set(versions, "job_title",
-                        _where(change, _pick(rng, JOB_TITLES, k, JOB_TITLE_P), versions["job_title"]))
+        versions = set_column(versions, "job_title",
+                              if_else(change, pick_text(rng, JOB_TITLES, k, JOB_TITLE_P),
+                                      versions["job_title"]))
         size = np.exp(rng.random(k) * np.log(50_000)).astype(np.int64).clip(1, 50_000)
-        versions = _set(versions, "employee_count",
-                        _where(change, pc.cast(pa.array(size), pa.string()),
-                               versions["employee_count"]))
-        versions = _set(versions, "industry",
-                        _where(change & (rng.random(k) < 0.5), _pick(rng, INDUSTRIES, k, INDUSTRY_P),
-                               versions["industry"]))
-        v_updated = start + _uniform_int(rng, 60, DAY - 3 * HOUR, k)
+        versions = set_column(versions, "employee_count",
+                              if_else(change, pc.cast(pa.array(size), pa.string()),
+                                versions["employee_count"]))
+        versions = set_column(versions, "industry",
+                              if_else(change & (rng.random(k) < 0.5),
+                                      pick_text(rng, INDUSTRIES, k, INDUSTRY_P),
+                                      versions["industry"]))
+        v_updated = start + uniform_int(rng, 60, DAY - 3 * HOUR, k)
         v_loaded = _within(rng, v_updated, end, k, 600, 2 * HOUR)
-        versions = _set(versions, "updated_at", _timestamps(rng, v_updated))
-        versions = _set(versions, "is_deleted", _booleans(rng, is_deletion, 0.35))
-        versions = _set(versions, "_loaded_at", _loaded_at(rng, v_loaded))
+        versions = set_column(versions, "updated_at", timestamp_text(rng, v_updated))
+        versions = set_column(versions, "is_deleted", boolean_text(rng, is_deletion, 0.35))
+        versions = set_column(versions, "_loaded_at", loaded_at_text(rng, v_loaded))
 
         # Late sales_rejected of accepted contacts (occurred before the day).
         live = set(contacts.column("contact_id").filter(pa.array(~deleted)).to_pylist())
@@ -404,31 +252,33 @@ def generate_next_day(existing: Path | str, day_out: Path | str,
         rej_contact = np.array([index_of[accepted[candidates[j]]] for j in chosen], dtype=np.int64)
         rej_owner = np.array([int(accepted_owner[candidates[j]].removeprefix("rep_") or 1)
                               for j in chosen], dtype=np.int64)
-        rej_time = start - _uniform_int(rng, HOUR, 3 * DAY, n_reject)
+        rej_time = start - uniform_int(rng, HOUR, 3 * DAY, n_reject)
         acts.add(rej_contact, ACT_REJECTED, rej_owner, rej_time,
                  reason=rng.integers(0, len(REJECTION_REASONS), n_reject))
         activities, _ = activity_rows(rng, acts.arrays(), all_ids, keys.activities)
-        act_loaded = start + _uniform_int(rng, 60, DAY - 120, n_reject)
-        activities = _set(activities, "_loaded_at", _loaded_at(rng, act_loaded))
+        act_loaded = start + uniform_int(rng, 60, DAY - 120, n_reject)
+        activities = set_column(activities, "_loaded_at", loaded_at_text(rng, act_loaded))
 
         # Deals closing during the day (a new version of open deals).
         n_close = min(deals.num_rows, max(1, int(round(0.03 * deals.num_rows))))
         closing = np.sort(rng.choice(deals.num_rows, size=n_close, replace=False))
         closes = deals.take(pa.array(closing))
-        t_close = np.maximum(start + _uniform_int(rng, 60, DAY - 3 * HOUR, n_close),
+        t_close = np.maximum(start + uniform_int(rng, 60, DAY - 3 * HOUR, n_close),
                              deal_created[closing] + 60)
         won = rng.random(n_close) < 0.4
         c_loaded = _within(rng, t_close, end, n_close, 600, 2 * HOUR)
         amount = closes["amount"]
         numeric = pc.match_substring_regex(pc.utf8_trim_whitespace(amount), r"^-?[0-9.]+$")
-        closes = _set(closes, "amount", pc.if_else(numeric, amount, _const("15000.00", n_close)))
-        closes = _set(closes, "closed_at", _timestamps(rng, t_close))
-        closes = _set(closes, "updated_at", _timestamps(rng, t_close))
-        closes = _set(closes, "stage_name", _where(won, _const("Closed Won", n_close),
-                                                   _const("Closed Lost", n_close)))
-        closes = _set(closes, "is_closed", _booleans(rng, np.ones(n_close, dtype=bool), 0.0))
-        closes = _set(closes, "is_won", _booleans(rng, won, 0.3))
-        closes = _set(closes, "_loaded_at", _loaded_at(rng, c_loaded))
+        closes = set_column(closes, "amount",
+                            pc.if_else(numeric, amount, constant_text("15000.00", n_close)))
+        closes = set_column(closes, "closed_at", timestamp_text(rng, t_close))
+        closes = set_column(closes, "updated_at", timestamp_text(rng, t_close))
+        closes = set_column(closes, "stage_name", if_else(won, constant_text("Closed Won", n_close),
+                                                          constant_text("Closed Lost", n_close)))
+        closes = set_column(closes, "is_closed",
+                            boolean_text(rng, np.ones(n_close, dtype=bool), 0.0))
+        closes = set_column(closes, "is_won", boolean_text(rng, won, 0.3))
+        closes = set_column(closes, "_loaded_at", loaded_at_text(rng, c_loaded))
     finally:
         source.close()
 

@@ -23,18 +23,26 @@ routed but is not a PQL).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final, Mapping
 
 import numpy as np
 
 from lead_funnel.contract import KNOWN_EVENT_TYPES, LEAD_SOURCES
-from lead_funnel.generation.text import DAY, HOUR, IntArray, _exp, _group_cumsum, _uniform_int
+from lead_funnel.generation.text import (
+    DAY,
+    HOUR,
+    IntArray,
+    exponential_int,
+    group_cumsum,
+    uniform_int,
+)
 
 EV_TRIAL = KNOWN_EVENT_TYPES.index("trial_signup")
 EV_KEY_ACTION = KNOWN_EVENT_TYPES.index("product_key_action")
 
 TRIAL_DAYS = 14
 # Chance that a contact starts a trial, by lead source (LEAD_SOURCES order), and for a blank one.
-TRIAL_P = {"organic_search": 0.22, "paid_search": 0.24, "social": 0.12, "email": 0.12,
+TRIAL_P: Final[Mapping[str, float]] = {"organic_search": 0.22, "paid_search": 0.24, "social": 0.12, "email": 0.12,
            "referral": 0.15, "direct": 0.22, "events": 0.05, "partner": 0.06, "other": 0.10}
 TRIAL_P_BLANK_SOURCE = 0.12
 # Activated, light and sign-up-only trial users.
@@ -72,13 +80,13 @@ def usage_bursts(rng: np.random.Generator, contact: IntArray, start: IntArray,
                                        contact.shape), sessions)
     n_s = len(s_contact)
     offset = (rng.beta(1.0, 2.2, n_s) * np.maximum(window - lead_in, 0)).astype(np.int64)
-    t_session = s_start + offset + _uniform_int(rng, 300, lead_in, n_s)
+    t_session = s_start + offset + uniform_int(rng, 300, lead_in, n_s)
     per = 1 + rng.poisson(1.6, n_s).astype(np.int64)
     if max_per_session is not None:
         per = np.minimum(per, max_per_session)
     ev_contact = np.repeat(s_contact, per)
-    gaps = _exp(rng, 15 * 60, len(ev_contact)) + 60
-    ev_time = np.repeat(t_session, per) + _group_cumsum(gaps, per)
+    gaps = exponential_int(rng, 15 * 60, len(ev_contact)) + 60
+    ev_time = np.repeat(t_session, per) + group_cumsum(gaps, per)
     return ev_contact.astype(np.int64), ev_time.astype(np.int64)
 
 
@@ -140,8 +148,8 @@ def trials_stage(rng: np.random.Generator, created: IntArray, source: IntArray,
     n = len(created)
     has = rng.random(n) < trial_probability(source)
     at_creation = rng.random(n) < 0.5
-    t0 = np.where(at_creation, created + _uniform_int(rng, -600, 900, n),
-                  created + 600 + _exp(rng, 25 * DAY, n))
+    t0 = np.where(at_creation, created + uniform_int(rng, -600, 900, n),
+                  created + 600 + exponential_int(rng, 25 * DAY, n))
     has &= t0 <= as_of
     level = rng.choice(3, size=n, p=np.asarray(TRIAL_LEVEL_P))
     trial = np.flatnonzero(has)

@@ -12,8 +12,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from lead_funnel.contract import TABLE_COLUMNS, TABLES
-from lead_funnel.generation.text import _join
+from lead_funnel.contract import TABLES, TABLE_COLUMNS
+from lead_funnel.generation.text import join_text
 
 FORMATS = ("csv", "parquet", "both")
 _BATCH_ROWS = 500_000
@@ -31,7 +31,7 @@ def _csv_field(values: pa.Array) -> pa.Array:
     needs = pc.match_substring_regex(values, '[",\r\n]')
     if not pc.any(needs).as_py():
         return values
-    quoted = _join('"', pc.replace_substring(values, '"', '""'), '"')
+    quoted = join_text('"', pc.replace_substring(values, '"', '""'), '"')
     return pc.if_else(needs, quoted, values)
 
 
@@ -52,7 +52,7 @@ def _csv_rows(table: pa.Table, handle: Any) -> None:
         cols = [_csv_field(pc.fill_null(chunk.column(c).combine_chunks(), ""))
                 for c in table.column_names]
         lines = pc.binary_join_element_wise(*cols, ",")
-        handle.write(_string_bytes(_join(lines, "\n")))
+        handle.write(_string_bytes(join_text(lines, "\n")))
 
 
 def write_csv(table: pa.Table, path: Path) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Final, Iterable, Mapping, Sequence
 
 from lead_funnel.contract import TABLE_COLUMNS
 from lead_funnel.dbt_runner import project_dir
@@ -34,7 +34,7 @@ RawRow = dict[str, str]
 
 CONNECTOR = "salesforce"
 # The columns each landed table is written with (Fivetran's names; a subset of what it lands).
-SALESFORCE_COLUMNS: dict[str, tuple[str, ...]] = {
+SALESFORCE_COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
     "lead": ("id", "first_name", "last_name", "company", "title", "industry", "country",
              "email", "lead_source", "number_of_employees", "status", "owner_id",
              "is_converted", "converted_contact_id", "converted_account_id",

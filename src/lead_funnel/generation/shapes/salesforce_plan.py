@@ -31,6 +31,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Final, Mapping
 
 from lead_funnel.generation.shapes.world import (
     Activity,
@@ -43,14 +44,14 @@ from lead_funnel.generation.shapes.world import (
 OPEN_STATUS = "Open - Not Contacted"
 CONVERTED_STATUS = "Closed - Converted"
 # The default picklist value a sales step of the raw world is logged as.
-STATUS_OF_ACTIVITY: dict[str, str] = {
+STATUS_OF_ACTIVITY: Final[Mapping[str, str]] = {
     "sales_accepted": "Working - Contacted",
     "sales_rejected": "Closed - Not Converted",
     "disqualified": "Closed - Not Converted",
     "qualification": CONVERTED_STATUS,
 }
 LOGGED_ACTIVITIES = ("call", "email", "meeting")  # a call or an e-mail is a task, a meeting an event
-MEMBER_STATUS_OF_EVENT: dict[str, str] = {
+MEMBER_STATUS_OF_EVENT: Final[Mapping[str, str]] = {
     "email_open": "Opened", "email_click": "Clicked", "content_download": "Downloaded",
     "newsletter_subscribe": "Subscribed", "unsubscribe": "Unsubscribed",
     "email_bounce": "Bounced", "webinar_registration": "Registered",

@@ -1,5 +1,5 @@
 """The account and campaign charts of `lead-funnel report` (docs/funnel_rules.md §8, §9), drawn from
-the marts as lead_funnel.accounts reads them: the account funnel (accounts -> MQA ->
+the marts as lead_funnel.marts.accounts reads them: the account funnel (accounts -> MQA ->
 opportunity -> customer, totals of account_funnel_conversion) and the campaigns by attributed
 MQLs and customers (campaign_funnel), one attribution model at a time (a menu switches it)."""
 
@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from lead_funnel.accounts import ACCOUNT_FUNNEL, ACCOUNT_FUNNEL_LABELS, AccountsView
-from lead_funnel.report_style import COLOURS, LEGEND, empty, fmt_int, fmt_pct, go, layout, ratio
+from lead_funnel.marts.accounts import ACCOUNT_FUNNEL, ACCOUNT_FUNNEL_LABELS, AccountsView
+from lead_funnel.marts.report.style import (COLOURS, LEGEND, empty, fmt_int, fmt_pct, go,
+                                            layout, ratio)
 
 CAMPAIGN_CHART_LIMIT = 10
 DEFAULT_CHART_MODEL = "position_based"

@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lead_funnel.marts import DATA_QUALITY_SCHEMA, MART_SCHEMA, connect_marts, relation
+from lead_funnel.marts.access import DATA_QUALITY_SCHEMA, MART_SCHEMA, connect_marts, relation
 
 if TYPE_CHECKING:
     import duckdb

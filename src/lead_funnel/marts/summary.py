@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lead_funnel.accounts import ACCOUNT_FUNNEL, AccountsView, has_account_marts, read_accounts
-from lead_funnel.marts import DATA_QUALITY_SCHEMA, MART_SCHEMA, connect_marts
+from lead_funnel.marts.access import DATA_QUALITY_SCHEMA, MART_SCHEMA, connect_marts
+from lead_funnel.marts.accounts import ACCOUNT_FUNNEL, AccountsView, has_account_marts, read_accounts
 
 FUNNEL_COUNT_COLUMNS = ("leads", "mqls", "sals", "sqls", "opportunities", "customers")
 REQUIRED_MARTS = ("funnel_conversion", "lead_stages", "lead_handoffs", "funnel_volume_daily")

@@ -1,11 +1,11 @@
 """The same daily cost on another engine: a full ``dbt build`` and a one-day refresh.
 
 ``lead-funnel benchmark --engine postgres|spark|spark_cluster --contacts N`` generates the same
-set as the DuckDB benchmark (:mod:`lead_funnel.benchmark`), loads it into the engine, times a full
-``dbt build`` (seeds, models, data and unit tests), appends the next day as the EL tool would
-(``generate --next-day``, ``load --append``) and times a plain ``dbt build`` with ``as_of`` one
-day on; it prints both with the slowest models of each (``run_results.json``). The floor query
-is DuckDB's and is not repeated here.
+set as the DuckDB benchmark (:mod:`lead_funnel.benchmarking.duckdb_run`), loads it into the
+engine, times a full ``dbt build`` (seeds, models, data and unit tests), appends the next day
+as the EL tool would (``generate --next-day``, ``load --append``) and times a plain
+``dbt build`` with ``as_of`` one day on; it prints both with the slowest models of each
+(``run_results.json``). The floor query is DuckDB's and is not repeated here.
 
 Each engine gets a workspace of its own, so that the fixture builds of ``make test`` are left
 alone: PostgreSQL builds in the database ``<LEAD_FUNNEL_PG_DATABASE>_bench`` (dropped and created:
@@ -25,12 +25,21 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lead_funnel.benchmark import (BuildFigures, row_counts_text, slowest_models_lines,
-                                   timed_build, work_directory)
+from lead_funnel.benchmarking.builds import (
+    BuildFigures,
+    row_counts_text,
+    slowest_models_lines,
+    timed_build,
+    work_directory,
+)
 from lead_funnel.dbt_runner import DbtError, project_dir
+from lead_funnel.generation.dataset import GeneratorConfig, generate_to_dir
 from lead_funnel.generation.next_day import generate_next_day
-from lead_funnel.generator import GeneratorConfig, generate_to_dir
-from lead_funnel.loader import LoaderError, postgres_settings, recreate_postgres_database
+from lead_funnel.warehouse.connections import (
+    LoaderError,
+    postgres_settings,
+    recreate_postgres_database,
+)
 
 OTHER_ENGINES = ("postgres", "spark", "spark_cluster")
 

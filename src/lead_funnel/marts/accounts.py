@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lead_funnel.marts import relation
+from lead_funnel.marts.access import relation
 
 ACCOUNT_MARTS = ("account_funnel_conversion", "account_stages", "campaign_funnel")
 ACCOUNT_FUNNEL = ("accounts", "mqas", "opportunities", "customers")

@@ -1,12 +1,13 @@
 """Build stamps: which inputs an engine's fixture build was made from.
 
 `make dbt-test`, `dbt-test-postgres` and `dbt-test-spark` each build the project on the fixture
-of tests/fixtures/raw. Before building they run ``python -m lead_funnel.stamps begin ENGINE``
-(which deletes the engine's stamp and notes the hash of the inputs as they are now) and after a
-successful build ``python -m lead_funnel.stamps commit ENGINE`` (which puts the stamp in place).
-A failed or interrupted build therefore leaves no stamp. The pytest session (tests/python/
-conftest.py) reuses a prebuilt engine only when its stamp's hash equals the hash of the current
-inputs, and builds the engine itself otherwise.
+of tests/fixtures/raw. Before building they run ``python -m stamps begin ENGINE`` (with
+tests/python on PYTHONPATH), which deletes the engine's stamp and notes the hash of the inputs
+as they are now, and after a successful build ``python -m stamps commit ENGINE``, which puts
+the stamp in place. A failed or interrupted build therefore leaves no stamp. The pytest session
+(tests/python/conftest.py) reuses a prebuilt engine only when its stamp's hash equals the hash
+of the current inputs, and builds the engine itself otherwise. A cache of the test builds, so
+it lives with the tests and is not part of the installed package.
 
 The inputs are every file under :data:`INPUT_DIRS` plus :data:`INPUT_FILES`, relative to the
 project directory: their paths and bytes go into one SHA-256.
@@ -28,8 +29,11 @@ from lead_funnel.dbt_runner import project_dir
 
 INPUT_DIRS: tuple[str, ...] = ("models", "macros", "seeds", "tests/fixtures", "tests/generic",
                                "profiles")
-# The loader and the contract shape the raw tables the build reads, so they count too.
-INPUT_FILES: tuple[str, ...] = ("dbt_project.yml", "src/lead_funnel/loader.py",
+# The loading code (engines, CSV rewriting) and the contract shape the raw tables the build
+# reads, so they count too.
+INPUT_FILES: tuple[str, ...] = ("dbt_project.yml", "src/lead_funnel/warehouse/loading.py",
+                                "src/lead_funnel/warehouse/engines.py",
+                                "src/lead_funnel/warehouse/csv_files.py",
                                 "src/lead_funnel/contract.py")
 # Files that tools write beside the inputs and that do not change a build.
 IGNORED_NAMES = frozenset({".user.yml", "__pycache__", ".DS_Store"})
@@ -83,7 +87,7 @@ def target_identity(engine: str, project: Path | None = None) -> dict[str, str]:
     the PostgreSQL server and database, the Spark warehouse directory. (A DuckDB stamp names
     its file itself, as `database`.)"""
     if engine == "postgres":
-        from lead_funnel.loader import postgres_settings
+        from lead_funnel.warehouse.connections import postgres_settings
 
         return {f"pg_{key}": value for key, value in postgres_settings().items()}
     if engine == "spark":
@@ -162,7 +166,7 @@ def _details(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lead_funnel.stamps",
+    parser = argparse.ArgumentParser(prog="python -m stamps",
                                      description="Stamps of the engine fixture builds.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("hash", help="print the hash of the current build inputs")

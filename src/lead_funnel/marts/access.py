@@ -1,4 +1,5 @@
-"""Read-only access to the marts of a built DuckDB file, shared by `summary` and `validate`."""
+"""Read-only access to the marts of a built DuckDB file, shared by every reader of the marts
+(summary, report, publish, validation) and by the calibration."""
 
 from __future__ import annotations
 

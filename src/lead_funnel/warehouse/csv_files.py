@@ -16,9 +16,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Final, Mapping, Sequence
 
-DELIMITERS: dict[str, str] = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+DELIMITERS: Final[Mapping[str, str]] = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _SEP_LINE = re.compile(r"sep=(.)\r?\n?")
 _CHUNK = 1 << 20
 

@@ -1,10 +1,11 @@
-"""Synthetic raw CRM / marketing-automation data in the docs/funnel_rules.md §2 source contract.
+"""A generated set: synthetic raw CRM / marketing-automation data in the docs/funnel_rules.md §2
+source contract, written chunk by chunk with its manifest.
 
 Everything is vectorised with numpy (one pass per table and per kind of row, never one per
-row) and rendered to text with pyarrow compute kernels. The stages (contacts, events, sales
-process, activities, opportunities, dirty rows) are functions of
-:mod:`lead_funnel.generation.stages` that take the random stream and return their tables; this
-module drives them chunk by chunk and writes the files (:mod:`lead_funnel.generation.writer`).
+row) and rendered to text with pyarrow compute kernels. The stages (contacts, engagement
+events, the sales process and its activities, opportunities, dirty rows) are the modules of
+this package, run in order by :func:`lead_funnel.generation.chunk.generate_chunk`; this module
+drives them chunk by chunk and writes the files (:mod:`lead_funnel.generation.writer`).
 :mod:`lead_funnel.generation.next_day` adds the rows an EL tool would append on the next day.
 
 Chunks: contacts are generated ``chunk_size`` (250,000) at a time, each chunk with its own
@@ -34,28 +35,12 @@ from typing import Any, Iterator
 import numpy as np
 import pyarrow as pa
 
-from lead_funnel.contract import (  # noqa: F401  (re-exported: the generator's vocabulary)
-    ACTIVITY_TYPES,
-    KNOWN_EVENT_TYPES,
-    LEAD_SOURCES,
-    REJECTION_REASONS,
-    TABLE_COLUMNS,
-    TABLES,
-)
-from lead_funnel.generation.next_day import generate_next_day
-from lead_funnel.generation.stages import Chunk, Companies, KeyCounters, TableCounts, generate_chunk
-from lead_funnel.generation.text import (  # noqa: F401  (re-exported for callers and tests)
-    DAY,
-    DEFAULT_AS_OF,
-    HOUR,
-    PERSONAL_DOMAINS,
-    _timestamps,
-    format_utc,
-    normalise_as_of,
-    parse_as_of,
-    timezone,
-)
-from lead_funnel.generation.writer import FORMATS, DatasetWriter, write_csv
+from lead_funnel.contract import TABLES
+from lead_funnel.generation.chunk import Chunk, generate_chunk
+from lead_funnel.generation.contacts import Companies
+from lead_funnel.generation.counts import KeyCounters, TableCounts
+from lead_funnel.generation.text import DEFAULT_AS_OF, normalise_as_of, parse_as_of
+from lead_funnel.generation.writer import DatasetWriter
 
 DEFAULT_CHUNK_SIZE = 250_000
 
@@ -200,7 +185,3 @@ def generate_to_dir(out_dir: Path | str, config: GeneratorConfig,
     write_manifest(manifest, out)
     return manifest
 
-
-__all__ = ["DEFAULT_AS_OF", "DEFAULT_CHUNK_SIZE", "FORMATS", "GeneratedData", "GeneratorConfig",
-           "format_utc", "generate", "generate_chunks", "generate_next_day", "generate_to_dir", "normalise_as_of",
-           "parse_as_of", "write_csv", "write_dataset", "write_manifest"]

@@ -1,13 +1,13 @@
 """The look of `lead-funnel report`: plotly access, the common layout, colours and number formats,
-shared by the funnel charts (report.py) and the account and campaign charts (report_accounts.py)."""
+shared by the funnel charts (charts.py) and the account and campaign charts (account_charts.py)."""
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import Any, Final, Mapping
 
 COLOURS = ("#2b59c3", "#3f8efc", "#58b4ae", "#7ac74f", "#e3b505", "#d1495b")
-LEGEND = {"orientation": "h", "y": 1.01, "yanchor": "bottom", "x": 0, "xanchor": "left"}
+LEGEND: Final[Mapping[str, Any]] = {"orientation": "h", "y": 1.01, "yanchor": "bottom", "x": 0, "xanchor": "left"}
 
 
 def ratio(numerator: float, denominator: float) -> float | None:
