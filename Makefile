@@ -148,11 +148,19 @@ parity: venv postgres-up ## engine parity alone: the same marts on DuckDB, Postg
 
 # pytest reuses an engine build whose stamp matches the current inputs and builds any other
 # engine in the session; it prints which (a "fixture builds" section at the end).
-# Two processes (pytest-xdist): tests/python/conftest.py keeps a module's tests together, and the
-# tests of one engine fixture or of the Spark cluster, and sends the longest groups first.
-PYTEST_PARALLEL := -n 2 --dist loadgroup --no-loadscope-reorder
+# Two pytest processes side by side (output of each printed when it ends): the tests that use
+# PostgreSQL or Spark, and the DuckDB ones. Each lane's dbt runs get their own default target
+# and log directories (tests/python/conftest.py), and every test that builds does so in a
+# workspace of its own.
+ENGINE_TESTS := postgres or spark or spark_cluster
 pytest: venv postgres-up orchestration chromium ## pytest on the three engines (reuses only up-to-date stamped builds)
-	$(BIN)/pytest -q $(PYTEST_PARALLEL)
+	$(MAKE) --no-print-directory -j2 --output-sync=target pytest-engine-lane pytest-duckdb-lane
+
+.PHONY: pytest-engine-lane pytest-duckdb-lane
+pytest-engine-lane:
+	LEAD_FUNNEL_TEST_LANE=engines $(BIN)/pytest -q -m "$(ENGINE_TESTS)"
+pytest-duckdb-lane:
+	LEAD_FUNNEL_TEST_LANE=duckdb $(BIN)/pytest -q -m "not ($(ENGINE_TESTS))"
 
 # The checks before pytest run as two chains side by side (their dbt runs use distinct target
 # and log paths): lint, the DuckDB build and the semantic layer; PostgreSQL, then Spark.
@@ -172,7 +180,7 @@ test-engine-chain: venv
 # spark, spark_cluster, slow); no server is started. Its measured time: BENCHMARKS.md.
 FAST_TESTS := not postgres and not spark and not spark_cluster and not slow
 check: lint dbt-test ## the fast tier: lint, the DuckDB fixture build (data + unit tests), pytest -m "$(FAST_TESTS)"
-	$(BIN)/pytest -q $(PYTEST_PARALLEL) -m "$(FAST_TESTS)"
+	$(BIN)/pytest -q -m "$(FAST_TESTS)"
 
 # Regenerate the full lock from the top-level pins of requirements.in.
 lock: ## regenerate requirements.txt from requirements.in

@@ -39,47 +39,12 @@ def engine_param(engine: str, *marks: pytest.MarkDecorator) -> Any:
     return pytest.param(engine, marks=[*tier, *marks], id=engine)
 
 
-# `make test` runs pytest on two processes (pytest-xdist, --dist loadgroup): each test is sent
-# with its group. Every test of a module goes together, so that a module's fixtures (builds of
-# their own) run once; the tests of the local Spark cluster go together (it starts once); the
-# tests of the stamped PostgreSQL and Spark session fixture builds go together, so that only one
-# process may rebuild them, and no two Spark sessions open the project's Derby metastore. Tests
-# that build in workspaces of their own (own DuckDB file, PostgreSQL database, Spark catalog
-# directory, dbt target) are free to run beside each other.
-CLUSTER_FIXTURES = frozenset({"spark_cluster", "spark_cluster_marts"})
-STAMPED_FIXTURES = frozenset({"spark_marts", "postgres_marts"})
-
-
-# The groups that take longest go first (pytest-xdist keeps this order with
-# --no-loadscope-reorder), so that neither process is left with a long group at the end. Only the
-# order of the run depends on it.
-LONGEST_GROUPS = ("spark_cluster", "tests/python/test_engine_parity.py",
-                  "tests/python/test_connector_hubspot.py",
-                  "tests/python/test_connector_salesforce.py", "tests/python/test_incremental.py",
-                  "tests/python/test_reliability.py", "stamped_engine_fixtures")
-
-
-def xdist_group(item: pytest.Item) -> str:
-    fixtures = set(getattr(item, "fixturenames", ()))
-    if fixtures & CLUSTER_FIXTURES:
-        return "spark_cluster"
-    if fixtures & STAMPED_FIXTURES:
-        return "stamped_engine_fixtures"
-    return item.nodeid.split("::")[0]
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the xdist_group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     unmarked = [f"{item.nodeid} uses {fixture} without @pytest.mark.{mark}"
                 for item in items for fixture, mark in ENGINE_FIXTURE_MARKS.items()
                 if fixture in getattr(item, "fixturenames", ()) and item.get_closest_marker(mark) is None]
     if unmarked:
         raise pytest.UsageError("tests missing their tier mark:\n" + "\n".join(unmarked))
-    groups = {item.nodeid: xdist_group(item) for item in items}
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(groups[item.nodeid]))
-    rank = {group: number for number, group in enumerate(LONGEST_GROUPS)}
-    items.sort(key=lambda item: rank.get(groups[item.nodeid], len(rank)))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -94,18 +59,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def dbt_paths_of_this_process() -> Iterator[None]:
-    """Under pytest-xdist, the dbt runs that use the project's default target and log paths
-    (the fixture builds, `lead-funnel` commands) get a directory per process, so that two
+def dbt_paths_of_this_lane() -> Iterator[None]:
+    """`make pytest` runs two pytest processes side by side (LEAD_FUNNEL_TEST_LANE: the engine
+    tests and the DuckDB tests); the dbt runs that use the project's default target and log
+    paths (the fixture builds, `lead-funnel` commands) get a directory per lane, so that two
     processes never write one manifest, partial-parse file or run_results.json at once."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if not worker:
+    lane = os.environ.get("LEAD_FUNNEL_TEST_LANE")
+    if not lane:
         yield
         return
     with pytest.MonkeyPatch.context() as patch:
         for name, sub in (("DBT_TARGET_PATH", "target"), ("DBT_LOG_PATH", "logs")):
             if name not in os.environ:
-                patch.setenv(name, str(PROJECT_DIR / "target" / f"pytest-{worker}" / sub))
+                patch.setenv(name, str(PROJECT_DIR / "target" / f"pytest-{lane}" / sub))
         yield
 
 
