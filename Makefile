@@ -150,19 +150,18 @@ parity: venv postgres-up ## engine parity alone: the same marts on DuckDB, Postg
 
 # pytest reuses an engine build whose stamp matches the current inputs and builds any other
 # engine in the session; it prints which (a "fixture builds" section at the end).
-# Two pytest processes side by side (output of each printed when it ends): the tests that use
-# PostgreSQL or Spark, and the DuckDB ones. Each lane's dbt runs get their own default target
-# and log directories (tests/python/conftest.py), and every test that builds does so in a
-# workspace of its own.
-ENGINE_TESTS := postgres or spark or spark_cluster
+# Two pytest processes side by side, each printing its output when it ends: the engine lane
+# (PostgreSQL, Spark and the cluster, and a few DuckDB modules to balance) and the DuckDB lane
+# (tests/python/conftest.py, lane_of). Each lane's dbt runs get their own default target and
+# log directories, and every test that builds does so in a workspace of its own.
 pytest: venv postgres-up orchestration chromium ## pytest on the three engines (reuses only up-to-date stamped builds)
 	$(MAKE) --no-print-directory -j2 --output-sync=target pytest-engine-lane pytest-duckdb-lane
 
 .PHONY: pytest-engine-lane pytest-duckdb-lane
 pytest-engine-lane:
-	LEAD_FUNNEL_TEST_LANE=engines $(BIN)/pytest -q -m "$(ENGINE_TESTS)"
+	LEAD_FUNNEL_TEST_LANE=engines $(BIN)/pytest -q
 pytest-duckdb-lane:
-	LEAD_FUNNEL_TEST_LANE=duckdb $(BIN)/pytest -q -m "not ($(ENGINE_TESTS))"
+	LEAD_FUNNEL_TEST_LANE=duckdb $(BIN)/pytest -q
 
 # The checks before pytest run as two chains side by side (their dbt runs use distinct target
 # and log paths): lint, the DuckDB build and the semantic layer; PostgreSQL, then Spark.

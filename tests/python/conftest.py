@@ -39,12 +39,35 @@ def engine_param(engine: str, *marks: pytest.MarkDecorator) -> Any:
     return pytest.param(engine, marks=[*tier, *marks], id=engine)
 
 
+# `make pytest` runs two pytest processes side by side, one per lane (LEAD_FUNNEL_TEST_LANE):
+# `engines`, the tests marked postgres, spark or spark_cluster and the DuckDB modules below, and
+# `duckdb`, every other test. The modules moved to the engine lane balance the two (measured
+# durations: BENCHMARKS.md "Test suite times"); a module is never split, so that its fixtures
+# run once.
+ENGINE_MARKS = ("postgres", "spark", "spark_cluster")
+ENGINE_LANE_MODULES = frozenset({"test_incremental.py", "test_refresh_cases.py"})
+
+
+def lane_of(item: pytest.Item) -> str:
+    if any(item.get_closest_marker(mark) is not None for mark in ENGINE_MARKS):
+        return "engines"
+    return "engines" if item.path.name in ENGINE_LANE_MODULES else "duckdb"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     unmarked = [f"{item.nodeid} uses {fixture} without @pytest.mark.{mark}"
                 for item in items for fixture, mark in ENGINE_FIXTURE_MARKS.items()
                 if fixture in getattr(item, "fixturenames", ()) and item.get_closest_marker(mark) is None]
     if unmarked:
         raise pytest.UsageError("tests missing their tier mark:\n" + "\n".join(unmarked))
+    lane = os.environ.get("LEAD_FUNNEL_TEST_LANE")
+    if lane:
+        if lane not in ("engines", "duckdb"):
+            raise pytest.UsageError(f"LEAD_FUNNEL_TEST_LANE={lane}: engines or duckdb")
+        other = [item for item in items if lane_of(item) != lane]
+        if other:
+            config.hook.pytest_deselected(items=other)
+            items[:] = [item for item in items if lane_of(item) == lane]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -104,7 +104,7 @@ def assert_same_marts(chain: Chain, day: str, label: str, days: tuple[str, ...] 
               f"{len(comparison.compared_columns)} columns: "
               f"{'same' if comparison.problem is None else 'DIFFERENT'}")
     problems = [comparison.problem for comparison in comparisons if comparison.problem]
-    # Every build up to this day must have succeeded (data and unit tests included).
+    # Every build up to this day must have succeeded (data tests included).
     steps = ("base", *days[:days.index(day) + 1])
     failures = chain.failures(*steps)
     assert not problems and not failures, (
