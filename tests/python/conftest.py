@@ -45,7 +45,7 @@ def engine_param(engine: str, *marks: pytest.MarkDecorator) -> Any:
 # durations: BENCHMARKS.md "Test suite times"); a module is never split, so that its fixtures
 # run once.
 ENGINE_MARKS = ("postgres", "spark", "spark_cluster")
-ENGINE_LANE_MODULES = frozenset({"test_incremental.py", "test_refresh_cases.py"})
+ENGINE_LANE_MODULES = frozenset({"test_incremental.py", "test_connector_salesforce.py"})
 
 
 def lane_of(item: pytest.Item) -> str:
@@ -354,11 +354,12 @@ def spark_cluster_marts(spark_cluster: dict[str, str]) -> Iterator[Marts]:
     """The fixture built on the Spark cluster through dbt-spark's `thrift` method (profile
     output `spark_cluster`), loaded through the same Thrift server: every worked example runs
     there too. Built in this session: the cluster lives only as long as the tests."""
-    # Models and data tests: the unit tests check the same SQL on the same engine in the
-    # Spark session build (`make dbt-test-spark`), where each takes seconds, not here again.
+    # Seeds and models: the data and unit tests run the same SQL on the same engine in the
+    # Spark session build (`make dbt-test-spark`); through the Thrift server each statement
+    # waits for dbt-spark's poll, so the 260 data tests alone took about four minutes here.
     load_and_build_fixture("spark_cluster",
                            ["--target-path", str(PROJECT_DIR / "target" / "spark_cluster"),
-                            "--exclude-resource-type", "unit_test"])
+                            "--exclude-resource-type", "unit_test", "test"])
     connection = spark_cluster_connection()
     yield ThriftMarts(connection)
     connection.close()
