@@ -111,8 +111,10 @@ def test_data_quality_models_have_their_own_schema(marts_duckdb: Marts) -> None:
     found = rows(marts_duckdb, "select table_schema, table_name from information_schema.tables "
                                "where table_name like 'dq\\_%' escape '\\'")
     assert sorted((r["table_schema"], r["table_name"]) for r in found) == [
-        (DATA_QUALITY_SCHEMA, name) for name in ("dq_quarantined_rows", "dq_run_context",
-                                                 "dq_source_reconciliation", "dq_unknown_event_types")]
+        (DATA_QUALITY_SCHEMA, name) for name in ("dq_connector_unmapped_values",
+                                                 "dq_crm_mql_differences", "dq_quarantined_rows",
+                                                 "dq_run_context", "dq_source_reconciliation",
+                                                 "dq_unknown_event_types")]
 
 
 def test_reconciliation_counts(marts: Marts) -> None:

@@ -60,14 +60,18 @@ def test_reader_of_the_published_file_never_blocks_the_build(fixture_db: Path,
     first = publish(working, published, tmp_path / "parquet")
     # the 5 marts and the 4 dq_* models (docs/funnel_rules.md §6), nothing else
     assert sorted(first.tables) == [
-        "analytics.funnel_conversion", "analytics.funnel_volume_daily", "analytics.lead_handoffs",
-        "analytics.lead_stage_transitions", "analytics.lead_stages",
+        "analytics.account_funnel_conversion", "analytics.account_stages",
+        "analytics.campaign_funnel", "analytics.funnel_conversion",
+        "analytics.funnel_volume_daily", "analytics.lead_handoffs",
+        "analytics.lead_stage_transitions", "analytics.lead_stages", "analytics.mql_attribution",
+        "analytics_data_quality.dq_connector_unmapped_values",
+        "analytics_data_quality.dq_crm_mql_differences",
         "analytics_data_quality.dq_quarantined_rows", "analytics_data_quality.dq_run_context",
         "analytics_data_quality.dq_source_reconciliation",
         "analytics_data_quality.dq_unknown_event_types"]
     assert first.tables["analytics.lead_stages"] == 13  # 14 staged contacts, C010 deleted
     assert first.tables["analytics_data_quality.dq_quarantined_rows"] == 17  # 4 + 6 + 4 + 3
-    assert len(first.parquet_files) == 9
+    assert len(first.parquet_files) == 15
     with duckdb.connect() as con:
         parquet = tmp_path / "parquet" / "analytics" / "lead_stages.parquet"
         assert con.execute(f"select count(*) from '{parquet}'").fetchone() == (13,)
