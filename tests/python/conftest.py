@@ -64,10 +64,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if lane:
         if lane not in ("engines", "duckdb"):
             raise pytest.UsageError(f"LEAD_FUNNEL_TEST_LANE={lane}: engines or duckdb")
-        other = [item for item in items if lane_of(item) != lane]
+        lanes = {item.nodeid: lane_of(item) for item in items}
+        other = [item for item in items if lanes[item.nodeid] != lane]
         if other:
             config.hook.pytest_deselected(items=other)
-            items[:] = [item for item in items if lane_of(item) == lane]
+            items[:] = [item for item in items if lanes[item.nodeid] == lane]
 
 
 def pytest_configure(config: pytest.Config) -> None:
