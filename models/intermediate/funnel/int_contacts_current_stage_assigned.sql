@@ -16,13 +16,6 @@ contacts as (
 
 ),
 
-stage_timestamps as (
-
-    select * from {{ ref('int_contacts_stages_timestamped') }}
-    where {{ refresh_filter('contact_id') }}
-
-),
-
 cycles as (
 
     select * from {{ ref('int_contacts_cycles_counted') }}
@@ -44,32 +37,10 @@ activities as (
 
 ),
 
-opportunities as (
+milestones as (
 
-    select * from {{ ref('stg_crm__opportunities') }}
+    select * from {{ ref('int_contacts_sales_milestones_dated') }}
     where {{ refresh_filter('contact_id') }}
-
-),
-
-deal_states as (
-
-    select
-        contact_id,
-        min(case when not is_closed then created_at end) as first_open_opportunity_at,
-        max(case when is_closed and not is_won then closed_at end) as last_lost_at
-    from opportunities
-    group by contact_id
-
-),
-
-disqualifications as (
-
-    select
-        contact_id,
-        min(occurred_at) as first_disqualified_at
-    from activities
-    where is_disqualification
-    group by contact_id
 
 ),
 
@@ -109,11 +80,11 @@ last_cycle_steps as (
         on
             funnel_steps.contact_id = cycles.contact_id
             and funnel_steps.cycle_number = cycles.last_cycle_number
-    left join deal_states
-        on funnel_steps.contact_id = deal_states.contact_id
+    left join milestones
+        on funnel_steps.contact_id = milestones.contact_id
     where
-        deal_states.last_lost_at is null
-        or funnel_steps.reached_at > deal_states.last_lost_at
+        milestones.last_lost_at is null
+        or funnel_steps.reached_at > milestones.last_lost_at
     group by funnel_steps.contact_id
 
 ),
@@ -122,24 +93,20 @@ rule_entries as (
 
     select
         contacts.contact_id,
-        stage_timestamps.customer_at as customer_entered_at,
-        disqualifications.first_disqualified_at as disqualified_entered_at,
-        deal_states.first_open_opportunity_at as opportunity_entered_at,
+        milestones.first_won_at as customer_entered_at,
+        milestones.first_disqualified_at as disqualified_entered_at,
+        milestones.first_open_opportunity_at as opportunity_entered_at,
         last_cycle_steps.sql_reached_at as sql_entered_at,
         last_cycle_steps.sal_reached_at as sal_entered_at,
         last_cycle_steps.mql_reached_at as mql_entered_at,
-        {{ greatest_not_null(['deal_states.last_lost_at', 'cycles.last_rejected_at']) }}
+        {{ greatest_not_null(['milestones.last_lost_at', 'cycles.last_rejected_at']) }}
             as recycled_entered_at,
         contacts.created_at as lead_entered_at
     from contacts
-    inner join stage_timestamps
-        on contacts.contact_id = stage_timestamps.contact_id
     inner join cycles
         on contacts.contact_id = cycles.contact_id
-    left join disqualifications
-        on contacts.contact_id = disqualifications.contact_id
-    left join deal_states
-        on contacts.contact_id = deal_states.contact_id
+    left join milestones
+        on contacts.contact_id = milestones.contact_id
     left join last_cycle_steps
         on contacts.contact_id = last_cycle_steps.contact_id
 

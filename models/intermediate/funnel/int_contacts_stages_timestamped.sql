@@ -21,16 +21,9 @@ handoffs as (
 
 ),
 
-activities as (
+milestones as (
 
-    select * from {{ ref('int_sales_activities_cycled') }}
-    where {{ refresh_filter('contact_id') }}
-
-),
-
-opportunities as (
-
-    select * from {{ ref('stg_crm__opportunities') }}
+    select * from {{ ref('int_contacts_sales_milestones_dated') }}
     where {{ refresh_filter('contact_id') }}
 
 ),
@@ -45,44 +38,20 @@ first_mqls as (
 
 ),
 
-first_sales_steps as (
-
-    select
-        contact_id,
-        min(case when is_acceptance then occurred_at end) as actual_sal_at,
-        min(case when is_sql_qualification then occurred_at end) as actual_sql_at
-    from activities
-    group by contact_id
-
-),
-
-first_deals as (
-
-    select
-        contact_id,
-        min(created_at) as actual_opportunity_at,
-        min(case when is_won then closed_at end) as actual_customer_at
-    from opportunities
-    group by contact_id
-
-),
-
 actual_stages as (
 
     select
         contacts.contact_id,
         first_mqls.actual_mql_at,
-        first_sales_steps.actual_sal_at,
-        first_sales_steps.actual_sql_at,
-        first_deals.actual_opportunity_at,
-        first_deals.actual_customer_at
+        milestones.first_accepted_at as actual_sal_at,
+        milestones.first_sql_qualified_at as actual_sql_at,
+        milestones.first_opportunity_at as actual_opportunity_at,
+        milestones.first_won_at as actual_customer_at
     from contacts
     left join first_mqls
         on contacts.contact_id = first_mqls.contact_id
-    left join first_sales_steps
-        on contacts.contact_id = first_sales_steps.contact_id
-    left join first_deals
-        on contacts.contact_id = first_deals.contact_id
+    left join milestones
+        on contacts.contact_id = milestones.contact_id
 
 ),
 

@@ -1,9 +1,9 @@
 {#- Every dated stage entry of every staged contact, before ordering into transitions:
     lead at created_at; mql / sal / sql / pql of every handoff; recycled at every sales_rejected and
     every lost deal's closed_at; opportunity at every deal's created_at; customer at every won
-    deal's closed_at; disqualified at the first disqualified activity. cycle_number follows the
-    docs/funnel_rules.md §4 rule for an instant t (macro assign_cycle_numbers); stage_order is the position in
-    funnel_stages(). -#}
+    deal's closed_at; disqualified at the first disqualified activity (its milestone,
+    int_contacts_sales_milestones_dated). cycle_number follows the docs/funnel_rules.md §4 rule
+    for an instant t (macro assign_cycle_numbers); stage_order is the position in funnel_stages(). -#}
 with
 
 contacts as (
@@ -30,6 +30,13 @@ activities as (
 opportunities as (
 
     select * from {{ ref('stg_crm__opportunities') }}
+    where {{ refresh_filter('contact_id') }}
+
+),
+
+milestones as (
+
+    select * from {{ ref('int_contacts_sales_milestones_dated') }}
     where {{ refresh_filter('contact_id') }}
 
 ),
@@ -118,11 +125,10 @@ entries as (
         'disqualified' as entry_kind,
         contact_id,
         'disqualified' as stage,
-        min(occurred_at) as entered_at,
-        min(activity_id) as source_key
-    from activities
-    where is_disqualification
-    group by contact_id
+        first_disqualified_at as entered_at,
+        first_disqualification_activity_id as source_key
+    from milestones
+    where first_disqualified_at is not null
 
 ),
 

@@ -27,14 +27,10 @@ contacts as (
 
 ),
 
-disqualifications as (
+milestones as (
 
-    select
-        contact_id,
-        min(occurred_at) as first_disqualified_at
-    from {{ ref('int_sales_activities_cycled') }}
-    where is_disqualification and {{ refresh_filter('contact_id') }}
-    group by contact_id
+    select * from {{ ref('int_contacts_sales_milestones_dated') }}
+    where {{ refresh_filter('contact_id') }}
 
 ),
 
@@ -55,11 +51,11 @@ evaluated_moments as (
         on moments.contact_id = fit_scores.contact_id
     inner join contacts
         on moments.contact_id = contacts.contact_id
-    left join disqualifications
-        on moments.contact_id = disqualifications.contact_id
+    left join milestones
+        on moments.contact_id = milestones.contact_id
     where
-        disqualifications.first_disqualified_at is null
-        or moments.occurred_at < disqualifications.first_disqualified_at
+        milestones.first_disqualified_at is null
+        or moments.occurred_at < milestones.first_disqualified_at
 
 ),
 
