@@ -12,8 +12,8 @@
     {{ return(['pql']) }}
 {%- endmacro %}
 
-{#- The stages counted by funnel_volume_daily: the waterfall and the side path, without the side
-    states. -#}
+{#- The stages counted by funnel_volume_daily, in funnel order: the waterfall without the side
+    states, with the side path after mql (a PQL is handed to sales as an MQL). -#}
 {% macro volume_stages() -%}
-    {{ return(['lead', 'mql', 'sal', 'sql', 'opportunity', 'customer'] + lead_funnel.side_path_stages()) }}
+    {{ return(['lead', 'mql'] + lead_funnel.side_path_stages() + ['sal', 'sql', 'opportunity', 'customer']) }}
 {%- endmacro %}

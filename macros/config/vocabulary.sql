@@ -13,7 +13,7 @@
 {%- endmacro %}
 
 {#- Contact attributes a fit rule may read (docs/funnel_rules.md §4). The seed test fit_rule_attribute_is_known
-    accepts only these; the fit model should read its attribute list from here too. -#}
+    accepts only these, and int_contacts_fit_scored scores exactly these. -#}
 {% macro known_fit_attributes() -%}
     {{ return(['job_title', 'industry', 'country_code', 'lead_source', 'employee_count', 'email_domain',
         'email_domain_type']) }}

@@ -1,9 +1,11 @@
-"""The raw source contract (docs/funnel_rules.md §2) and the funnel vocabularies (docs/funnel_rules.md §1-§3), in one place.
+"""The raw source contract (docs/funnel_rules.md §2) and the funnel vocabularies (docs/funnel_rules.md §1-§9), in one place.
 
 The generator writes these columns and values, the loader checks CSV headers against the
 columns, and the validator checks the marts against the stages. Nothing else defines them: the
 dbt sources YAML (``models/staging/*/_*__sources.yml``) declares the same columns, and
-``tests/python/test_py_contract.py`` fails when the two drift apart.
+``tests/python/test_py_contract.py`` fails when the two drift apart; the dbt macros of
+``macros/config/`` (vocabulary.sql, funnel_stages.sql) hold the same vocabularies for the models,
+and ``tests/python/test_py_vocabularies.py`` fails when those drift apart.
 
 Every list is a tuple in its meaningful order (generator probabilities and index constants
 follow it). To add a stage, put it in :data:`FUNNEL_STAGES` in its place in the funnel (and in
@@ -61,6 +63,22 @@ ACTIVITY_TYPES: Final[tuple[str, ...]] = (
 REJECTION_REASONS: Final[tuple[str, ...]] = (
     "bad_fit", "no_budget", "no_authority", "not_reachable", "bad_timing", "duplicate",
     "competitor", "other",
+)
+
+# docs/funnel_rules.md §4: the contact attributes a fit rule may name (the seed test accepts only
+# these; int_contacts_fit_scored scores them, calibration proposes rules for them).
+FIT_ATTRIBUTES: Final[tuple[str, ...]] = (
+    "job_title", "industry", "country_code", "lead_source", "employee_count", "email_domain",
+    "email_domain_type",
+)
+# docs/funnel_rules.md §4: the operators of a fit rule.
+FIT_OPERATORS: Final[tuple[str, ...]] = ("equals", "in", "contains", "between", "is_null")
+
+# docs/funnel_rules.md §8 / §9: buying roles of seed buying_role_rules, and the attribution models
+# of mql_attribution in the order the marts document them.
+BUYING_ROLES: Final[tuple[str, ...]] = ("decision_maker", "influencer", "member")
+ATTRIBUTION_MODELS: Final[tuple[str, ...]] = (
+    "first_touch", "last_touch", "linear", "position_based", "tipping_point",
 )
 
 # docs/funnel_rules.md §1 / §5: the stages a contact can be in (lead_stages.current_stage), in funnel order:

@@ -1,8 +1,5 @@
-{#- Fit score and grade of every staged contact from its current attributes (docs/funnel_rules.md §4). -#}
-{%- set scored_attributes = [
-    'job_title', 'industry', 'country_code', 'lead_source', 'employee_count', 'email_domain',
-    'email_domain_type'
-] -%}
+{#- Fit score and grade of every staged contact from its current attributes (docs/funnel_rules.md §4): every
+    attribute a fit rule may name (known_fit_attributes(), the list the seed test accepts). -#}
 
 with
 
@@ -47,7 +44,7 @@ contacts_with_domain_type as (
 
 contact_attributes as (
 
-    {% for attribute in scored_attributes %}
+    {% for attribute in known_fit_attributes() %}
         select
             contact_id,
             '{{ attribute }}' as attribute,

@@ -12,6 +12,8 @@ from typing import Callable
 
 import duckdb
 
+from lead_funnel.marts.access import INTERMEDIATE_SCHEMA, SCORING_RULES_SCHEMA
+
 
 # The reference: docs/funnel_rules.md §4 literally, every moment against every earlier moment of its cycle
 # (engagement points only: product-usage rules feed the separate product score).
@@ -19,7 +21,7 @@ REFERENCE_SQL = """
 with moments as (
     select contact_id, cycle_number, occurred_at,
            sum(case when is_product_usage then 0 else points end) as points
-    from analytics_intermediate.int_engagement_events_matched
+    from {intermediate}.int_engagement_events_matched
     group by contact_id, cycle_number, occurred_at
 )
 select later.contact_id, later.cycle_number, later.occurred_at,
@@ -32,6 +34,11 @@ inner join moments as earlier
     and earlier.occurred_at <= later.occurred_at
 group by later.contact_id, later.cycle_number, later.occurred_at
 """
+
+
+def reference_sql(half_life_days: float) -> str:
+    return REFERENCE_SQL.format(half_life=half_life_days, intermediate=INTERMEDIATE_SCHEMA)
+
 
 # The floor: one statement from the raw text to every contact's first MQL moment.
 FLOOR_SQL = """
@@ -111,7 +118,7 @@ def _best_of(run: Callable[[], int], repeat: int) -> Timing:
 
 
 def floor_sql(threshold: float, half_life_days: float, raw_schema: str = "raw",
-              rules: str = "analytics_scoring_rules.behavioral_scoring_rules") -> str:
+              rules: str = f"{SCORING_RULES_SCHEMA}.behavioral_scoring_rules") -> str:
     return FLOOR_SQL.format(raw=raw_schema, rules=rules, threshold=float(threshold),
                             half_life_seconds=float(half_life_days) * 86400.0)
 
@@ -140,13 +147,13 @@ def _compare_on(connection: duckdb.DuckDBPyConnection, compiled_sql: str, half_l
         return len(connection.execute(compiled_sql).fetchall())
 
     def self_join() -> int:
-        return len(connection.execute(REFERENCE_SQL.format(half_life=half_life_days)).fetchall())
+        return len(connection.execute(reference_sql(half_life_days)).fetchall())
 
     window_timing = _best_of(window_pass, repeat)
     reference_timing = _best_of(self_join, repeat)
     difference = connection.execute(
         f"select coalesce(max(abs(project_pass.uncapped_engagement_score - reference.engagement_score)), 0) "
-        f"from ({compiled_sql}) as project_pass inner join ({REFERENCE_SQL.format(half_life=half_life_days)}) "
+        f"from ({compiled_sql}) as project_pass inner join ({reference_sql(half_life_days)}) "
         "as reference using (contact_id, cycle_number, occurred_at)"
     ).fetchone()
     return window_timing, reference_timing, float(difference[0]) if difference else 0.0
@@ -159,9 +166,9 @@ def dense_comparison(compiled_sql: str, database_name: str, contacts: int = 100,
     with duckdb.connect() as connection:
         connection.execute(f"attach ':memory:' as {database_name}")
         connection.execute(f"use {database_name}")
-        connection.execute("create schema analytics_intermediate")
+        connection.execute(f"create schema {INTERMEDIATE_SCHEMA}")
         connection.execute(
-            "create table analytics_intermediate.int_engagement_events_matched as select "
+            f"create table {INTERMEDIATE_SCHEMA}.int_engagement_events_matched as select "
             f"'c' || (i // {moments_per_contact}) as contact_id, 'e' || i as event_id, 'r' as rule_id, "
             "'page_view' as event_type, "
             f"timestamp '2024-01-01' + to_hours(i % {moments_per_contact}) as occurred_at, "

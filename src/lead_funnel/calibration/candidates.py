@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from lead_funnel.calibration.features import ScoredEvents, attribute_text, fit_matches
-from lead_funnel.calibration.history import FIT_ATTRIBUTES, BehavioralRule, FitRule
+from lead_funnel.calibration.history import BehavioralRule, FitRule
+from lead_funnel.contract import FIT_ATTRIBUTES
 
 # employee_count bands offered as `between` candidates
 EMPLOYEE_BANDS = ((1, 9), (10, 49), (50, 199), (200, 999), (1000, 4999), (5000, 10_000_000))

@@ -17,25 +17,19 @@ from typing import Any, Final, Mapping
 import numpy as np
 import pandas as pd
 
-from lead_funnel.marts.access import connect_marts
+from lead_funnel.marts.access import (DATA_QUALITY_SCHEMA, MART_SCHEMA, SCORING_RULES_SCHEMA,
+                                      STAGING_SCHEMA, connect_marts)
 
-RULES_SCHEMA = "analytics_scoring_rules"
-STAGING_SCHEMA = "analytics_staging"
-
-# The attributes a fit rule may read (macro known_fit_attributes()) and where they come from.
-FIT_ATTRIBUTES = ("job_title", "industry", "country_code", "lead_source", "employee_count",
-                  "email_domain", "email_domain_type")
-FIT_OPERATORS = ("equals", "in", "contains", "between", "is_null")
 FIT_COLUMNS = ("rule_id", "attribute", "operator", "value", "points", "description")
 BEHAVIORAL_COLUMNS = ("rule_id", "event_type", "url_contains", "points", "max_per_day",
                       "is_hand_raiser", "is_product_usage", "description")
 
 REQUIRED: Final[Mapping[str, list[str]]] = {
-    "analytics": ["lead_stages"],
-    "analytics_data_quality": ["dq_run_context"],
+    MART_SCHEMA: ["lead_stages"],
+    DATA_QUALITY_SCHEMA: ["dq_run_context"],
     STAGING_SCHEMA: ["stg_crm__contacts", "stg_marketing__engagement_events",
                      "stg_crm__sales_activities"],
-    RULES_SCHEMA: ["fit_scoring_rules", "behavioral_scoring_rules", "personal_email_domains"],
+    SCORING_RULES_SCHEMA: ["fit_scoring_rules", "behavioral_scoring_rules", "personal_email_domains"],
 }
 
 
@@ -67,7 +61,7 @@ class BehavioralRule:
 
 @dataclass
 class History:
-    """contacts: contact_id, created_at, sql_at, customer_at and the FIT_ATTRIBUTES (the
+    """contacts: contact_id, created_at, sql_at, customer_at and contract.FIT_ATTRIBUTES (the
     contact's current ones, as the fit score reads them); events: event_id, contact_id,
     event_type, page_url, occurred_at; rejections: contact_id, occurred_at (sales_rejected)."""
     contacts: pd.DataFrame
@@ -157,11 +151,11 @@ select
     contacts.email_domain,
     case when personal.domain is not null then 'personal' else 'business' end
         as email_domain_type
-from analytics.lead_stages as stages
+from {MART_SCHEMA}.lead_stages as stages
 inner join {STAGING_SCHEMA}.stg_crm__contacts as contacts
     on stages.contact_id = contacts.contact_id
 left join (
-    select distinct lower(trim(domain)) as domain from {RULES_SCHEMA}.personal_email_domains
+    select distinct lower(trim(domain)) as domain from {SCORING_RULES_SCHEMA}.personal_email_domains
 ) as personal
     on contacts.email_domain = personal.domain
 order by stages.contact_id
@@ -171,14 +165,14 @@ EVENTS_SQL = f"""
 select events.event_id, events.contact_id, events.event_type, events.page_url,
     events.occurred_at
 from {STAGING_SCHEMA}.stg_marketing__engagement_events as events
-inner join analytics.lead_stages as stages on events.contact_id = stages.contact_id
+inner join {MART_SCHEMA}.lead_stages as stages on events.contact_id = stages.contact_id
 order by events.contact_id, events.occurred_at, events.event_id
 """
 
 REJECTIONS_SQL = f"""
 select activities.contact_id, activities.occurred_at
 from {STAGING_SCHEMA}.stg_crm__sales_activities as activities
-inner join analytics.lead_stages as stages on activities.contact_id = stages.contact_id
+inner join {MART_SCHEMA}.lead_stages as stages on activities.contact_id = stages.contact_id
 where activities.is_rejection
 order by activities.contact_id, activities.occurred_at
 """
@@ -192,10 +186,10 @@ def load_history(database: str | Path) -> History:
         events = con.sql(EVENTS_SQL).df()
         rejections = con.sql(REJECTIONS_SQL).df()
         # In the seed files' order (a plain scan keeps DuckDB's insertion order).
-        fit = con.sql(f"select * from {RULES_SCHEMA}.fit_scoring_rules").df()
-        bhv = con.sql(f"select * from {RULES_SCHEMA}.behavioral_scoring_rules").df()
+        fit = con.sql(f"select * from {SCORING_RULES_SCHEMA}.fit_scoring_rules").df()
+        bhv = con.sql(f"select * from {SCORING_RULES_SCHEMA}.behavioral_scoring_rules").df()
         as_of_row = con.execute(
-            "select max(as_of) from analytics_data_quality.dq_run_context").fetchone()
+            f"select max(as_of) from {DATA_QUALITY_SCHEMA}.dq_run_context").fetchone()
     finally:
         con.close()
     if as_of_row is None or as_of_row[0] is None:

@@ -10,11 +10,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import duckdb
 
-# The schemas dbt builds them in (the profile's schema `analytics`, + `_data_quality` for the
-# models of models/marts/data_quality/, see dbt_project.yml). BI tools read MART_SCHEMA; the
-# dq_* models, raw rows included, are for the people who fix the sources.
+# The schemas dbt builds in: the profile's schema `analytics`, suffixed by the `+schema` of each
+# folder in dbt_project.yml (staging, intermediate, data_quality, scoring_rules). The one place
+# Python names them. BI tools read MART_SCHEMA; the dq_* models, raw rows included, are for the
+# people who fix the sources.
 MART_SCHEMA = "analytics"
-DATA_QUALITY_SCHEMA = "analytics_data_quality"
+DATA_QUALITY_SCHEMA = f"{MART_SCHEMA}_data_quality"
+STAGING_SCHEMA = f"{MART_SCHEMA}_staging"
+INTERMEDIATE_SCHEMA = f"{MART_SCHEMA}_intermediate"
+SCORING_RULES_SCHEMA = f"{MART_SCHEMA}_scoring_rules"
 DATA_QUALITY_PREFIX = "dq_"  # every model of models/marts/data_quality/ and no other
 
 Relations = Iterable[str] | Mapping[str, Iterable[str]]

@@ -8,6 +8,7 @@ import importlib
 from pathlib import Path
 from typing import Any
 
+from lead_funnel.marts.access import DATA_QUALITY_SCHEMA, MART_SCHEMA
 from lead_funnel.marts.report.charts import CHARTS, FIGURES
 from lead_funnel.marts.report.data import ReportData, collect
 from lead_funnel.marts.report.style import fmt_int, fmt_pct, ratio
@@ -78,7 +79,7 @@ def render(data: ReportData) -> str:
 <script type="text/javascript">{offline.get_plotlyjs()}</script>
 </head><body>
 <header><h1>{html.escape(page_title)}</h1>
-<p>Read from {html.escape(data.database)} (schemas analytics and analytics_data_quality).
+<p>Read from {html.escape(data.database)} (schemas {MART_SCHEMA} and {DATA_QUALITY_SCHEMA}).
 Rates are ratios of totals; a cohort is the month a lead was created.</p></header>
 <main><div class="cards">{cards}</div>
 <div class="grid">{panels}</div></main>

@@ -15,7 +15,7 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any
 
-from lead_funnel.marts.access import connect_marts, relation
+from lead_funnel.marts.access import SCORING_RULES_SCHEMA, connect_marts, relation
 from lead_funnel.marts.validation.results import CheckResult, ValidationError, ValidationReport
 from lead_funnel.marts.validation.suite import COLUMNS, build_frames, ordered_checks
 from lead_funnel.warehouse.run_history import HISTORY, Volumes, read_volumes, record_run
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 # The behavioural scoring rules as `dbt seed` loads them (the profile's schema +
 # `_scoring_rules`): read, when present, to know whether product_score can be negative.
-SCORING_RULES = "analytics_scoring_rules.behavioral_scoring_rules"
+SCORING_RULES = f"{SCORING_RULES_SCHEMA}.behavioral_scoring_rules"
 
 
 def _quiet_gx() -> None:
