@@ -95,7 +95,7 @@ def number(text: str) -> float | None:
 
 def test_three_mql_counts_and_the_stage_moments(mf: MetricFlow) -> None:
     [row] = mf.query(["leads", "mql_contacts", "mqls", "handoff_contacts", "sals", "sqls",
-                      "opportunities", "customers", "pqls"])
+                      "opportunities", "customers", "pqls", "pql_contacts"])
     assert {name: number(value) for name, value in row.items()} == {
         "leads": 13,             # the 13 contacts of lead_stages
         "mql_contacts": 11,      # 9 contacts with a handoff + C006 and C007 (inferred MQL)
@@ -105,7 +105,8 @@ def test_three_mql_counts_and_the_stage_moments(mf: MetricFlow) -> None:
         "sqls": 2,               # C001-1 (3 of 4 BANT), C012-1 (4 of 4); C002's 2 of 4 is no SQL
         "opportunities": 4,      # deals O001 (C006), O002 (C007), O003 (C008), O004 (C012)
         "customers": 1,          # O004 won on 03-15
-        "pqls": 1,               # C016, by product usage
+        "pqls": 1,               # C016's one PQL moment (handoff C016-1), by product usage
+        "pql_contacts": 1,       # C016
     }
 
 
