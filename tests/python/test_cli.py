@@ -90,9 +90,9 @@ def test_summary_reads_the_marts(tmp_path: Path) -> None:
             create schema analytics;
             create schema {DATA_QUALITY_SCHEMA};
             create table analytics.funnel_conversion as
-                select * from (values ('organic_search', 100, 40, 20, 10, 5, 2),
-                                      ('paid_search', 100, 10, 5, 2, 1, 0))
-                    t(lead_source, leads, mqls, sals, sqls, opportunities, customers);
+                select * from (values ('organic_search', 100, 40, 20, 10, 5, 2, 1),
+                                      ('paid_search', 100, 10, 5, 2, 1, 0, 1))
+                    t(lead_source, leads, mqls, sals, sqls, opportunities, customers, pqls);
             create table analytics.lead_stages as
                 select contact_id, current_stage, mql_at::timestamp as mql_at,
                        pql_at::timestamp as pql_at, customer_at::timestamp as customer_at

@@ -12,8 +12,9 @@ from typing import Any
 
 from lead_funnel.marts.access import DATA_QUALITY_SCHEMA, MART_SCHEMA, connect_marts
 from lead_funnel.marts.accounts import ACCOUNT_FUNNEL, AccountsView, has_account_marts, read_accounts
+from lead_funnel.marts.rates import (WATERFALL, ratio, read_customer_conversions, read_funnel_totals,
+                                     read_handoff_verdicts)
 
-FUNNEL_COUNT_COLUMNS = ("leads", "mqls", "sals", "sqls", "opportunities", "customers")
 REQUIRED_MARTS = ("funnel_conversion", "lead_stages", "lead_handoffs", "funnel_volume_daily")
 REQUIRED_DATA_QUALITY = ("dq_quarantined_rows",)
 # The summary compares the earliest-credit and the latest-credit view of the campaigns.
@@ -25,8 +26,12 @@ class SummaryError(RuntimeError):
     """The database or one of the marts is missing."""
 
 
+def _rate(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:6.1%}"
+
+
 def _ratio(numerator: float, denominator: float) -> str:
-    return "n/a" if not denominator else f"{numerator / denominator:6.1%}"
+    return _rate(ratio(numerator, denominator))
 
 
 def _fetch(con: Any, sql: str) -> list[tuple[Any, ...]]:
@@ -58,37 +63,33 @@ def summarize(database: str | Path, schema: str = MART_SCHEMA,
 
 def _render(con: Any, schema: str, data_quality_schema: str) -> str:
     lines: list[str] = []
-    totals_row = _fetch(con, "select " + ", ".join(
-        f"coalesce(sum({c}), 0)" for c in FUNNEL_COUNT_COLUMNS) + f" from {schema}.funnel_conversion")
-    totals = [float(v) for v in totals_row[0]]
+    totals = read_funnel_totals(con, schema)
     lines.append(f"Funnel totals ({schema}.funnel_conversion)")
-    for name, value in zip(FUNNEL_COUNT_COLUMNS, totals):
-        lines.append(f"  {name:<14}{int(value):>10,}")
+    for name in WATERFALL:
+        lines.append(f"  {name:<14}{totals.counts[name]:>10,}")
     lines.append("  conversion (ratio of totals)")
-    for i in range(1, len(FUNNEL_COUNT_COLUMNS)):
-        a, b = FUNNEL_COUNT_COLUMNS[i - 1], FUNNEL_COUNT_COLUMNS[i]
-        lines.append(f"    {a:>13} -> {b:<14}{_ratio(totals[i], totals[i - 1])}")
-    lines.append(f"    {'leads':>13} -> {'customers':<14}{_ratio(totals[-1], totals[0])}")
+    for earlier, later in zip(WATERFALL, WATERFALL[1:]):
+        lines.append(f"    {earlier:>13} -> {later:<14}{_rate(totals.rate(later, earlier))}")
+    lines.append(f"    {'leads':>13} -> {'customers':<14}{_rate(totals.rate('customers', 'leads'))}")
 
     # PQLs: contacts with a pql_at, and contact-level conversion to customer of the PQLs beside
     # that of the MQLs (contacts with both timestamps / contacts with the first one).
     lines.append("")
     lines.append(f"Product-qualified leads ({schema}.lead_stages, {schema}.funnel_volume_daily)")
-    (pqls, pql_customers, mqls, mql_customers), = _fetch(con, (
-        "select count(pql_at), count(*) filter (where pql_at is not null and customer_at is not "
-        "null), count(mql_at), count(*) filter (where mql_at is not null and customer_at is not "
-        f"null) from {schema}.lead_stages"))
+    conversions = read_customer_conversions(con, schema)
     (moments,), = _fetch(con, "select coalesce(sum(entries), 0) from "
                               f"{schema}.funnel_volume_daily where stage = 'pql'")
-    lines.append(f"  {'pqls':<14}{int(pqls):>10,}  contacts with a pql_at")
+    lines.append(f"  {'pqls':<14}{conversions.pql_contacts:>10,}  contacts with a pql_at")
     lines.append(f"  {'pql moments':<14}{int(moments):>10,}  pql entries (one per cycle's PQL)")
     lines.append("  conversion to customer (contacts)")
-    lines.append(f"    {'pqls':>13} -> {'customers':<14}{_of(int(pql_customers), int(pqls))}")
-    lines.append(f"    {'mqls':>13} -> {'customers':<14}{_of(int(mql_customers), int(mqls))}")
+    lines.append(f"    {'pqls':>13} -> {'customers':<14}"
+                 f"{_of(conversions.pql_customers, conversions.pql_contacts)}")
+    lines.append(f"    {'mqls':>13} -> {'customers':<14}"
+                 f"{_of(conversions.mql_customers, conversions.mql_contacts)}")
 
     if schema == MART_SCHEMA and has_account_marts(con):
         view = read_accounts(con)
-        lines += _accounts_lines(view, int(mql_customers), int(mqls))
+        lines += _accounts_lines(view, conversions.mql_customers, conversions.mql_contacts)
         lines += _campaign_lines(view)
 
     lines += _breakdown(con, "Current stage", "current_stage", f"{schema}.lead_stages")
@@ -96,16 +97,13 @@ def _render(con: Any, schema: str, data_quality_schema: str) -> str:
 
     lines.append("")
     lines.append(f"Handoff outcomes ({schema}.lead_handoffs)")
-    handoffs = _fetch(con, "select outcome, count(*), count(within_sla), "
-                           "count(*) filter (where within_sla) "
-                           f"from {schema}.lead_handoffs group by 1 order by 2 desc, 1")
-    for outcome, n, judged, ok in handoffs:
-        lines.append(f"  {str(outcome):<14}{int(n):>10,}  within SLA "
-                     f"{_ratio(int(ok), int(judged))} of {int(judged):,} judged")
-    all_judged = sum(int(r[2]) for r in handoffs)
-    all_ok = sum(int(r[3]) for r in handoffs)
-    lines.append(f"  {'all':<14}{sum(int(r[1]) for r in handoffs):>10,}  within SLA "
-                 f"{_ratio(all_ok, all_judged)}")
+    verdicts = read_handoff_verdicts(con, schema)
+    for outcome, n in verdicts.by_outcome.items():
+        judged = verdicts.sla_judged[outcome]
+        lines.append(f"  {outcome:<14}{n:>10,}  within SLA "
+                     f"{_ratio(verdicts.within_sla[outcome], judged)} of {judged:,} judged")
+    lines.append(f"  {'all':<14}{verdicts.handoffs:>10,}  within SLA "
+                 f"{_rate(verdicts.sla_compliance_rate)}")
 
     lines.append("")
     lines.append(f"Quarantined rows ({data_quality_schema}.dq_quarantined_rows)")

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from lead_funnel.marts.accounts import ACCOUNT_FUNNEL, ACCOUNT_FUNNEL_LABELS, AccountsView
-from lead_funnel.marts.report.style import (COLOURS, LEGEND, empty, fmt_int, fmt_pct, go,
-                                            layout, ratio)
+from lead_funnel.marts.rates import ratio
+from lead_funnel.marts.report.style import COLOURS, LEGEND, empty, fmt_int, fmt_pct, go, layout
 
 CAMPAIGN_CHART_LIMIT = 10
 DEFAULT_CHART_MODEL = "position_based"

@@ -7,10 +7,11 @@ import importlib
 from types import MappingProxyType
 from typing import Any, Callable, Final, Mapping
 
+from lead_funnel.marts.rates import WATERFALL, ratio
 from lead_funnel.marts.report.account_charts import account_funnel_figure, campaigns_figure
-from lead_funnel.marts.report.data import WATERFALL, ReportData
+from lead_funnel.marts.report.data import ReportData
 from lead_funnel.marts.report.style import (COLOURS, LEGEND, empty, fmt_int, fmt_pct, go,
-                                            layout, plural, ratio)
+                                            layout, plural)
 
 WATERFALL_LABELS = ("Lead", "MQL", "SAL", "SQL", "Opportunity", "Customer")
 # Chart ids, in page order: the page test checks that each one rendered with data.
@@ -159,7 +160,7 @@ def pqls_figure(data: ReportData) -> Any:
     fig.update_xaxes(type="category")
     pqls = data.totals["pqls"]
     return layout(fig, f"Product-qualified leads · {plural(pqls, 'PQL')}, "
-                  f"{fmt_pct(ratio(data.pqls_customers, pqls))} became customers")
+                  f"{fmt_pct(ratio(data.conversions.pql_customers, pqls))} became customers")
 
 
 def data_quality_figure(data: ReportData) -> Any:

@@ -11,9 +11,9 @@ from typing import Any
 from lead_funnel.dbt_runner import project_dir, project_vars
 from lead_funnel.marts.access import connect_marts, relation
 from lead_funnel.marts.accounts import AccountsView, has_account_marts, read_accounts
-from lead_funnel.marts.report.style import ratio
-
-WATERFALL = ("leads", "mqls", "sals", "sqls", "opportunities", "customers")
+from lead_funnel.marts.rates import (WATERFALL, CustomerConversions, HandoffVerdicts, ratio,
+                                     read_customer_conversions, read_funnel_totals,
+                                     read_handoff_verdicts)
 REQUIRED = ("funnel_conversion", "lead_stages", "lead_handoffs", "dq_quarantined_rows",
             "dq_run_context")
 
@@ -60,7 +60,8 @@ class ReportData:
     scores: list[tuple[float, float, bool]]  # contact: (fit, engagement at as_of, ever MQL)
     mql_threshold: float
     pql_months: list[tuple[date, int]]
-    pqls_customers: int  # contacts with both pql_at and customer_at
+    conversions: CustomerConversions  # contacts with a pql_at / mql_at, and customers of them
+    verdicts: HandoffVerdicts  # lead_handoffs by outcome and SLA verdict
     quarantine: list[tuple[str, str, int]]  # (source_table, reason, rows)
     raw_rows: int
     accounts: AccountsView | None = None  # None when the account marts are not built
@@ -70,18 +71,16 @@ class ReportData:
 
     @property
     def handoffs(self) -> int:
-        return sum(w.mqls for w in self.weeks)
+        return self.verdicts.handoffs
 
     @property
     def acceptance_rate(self) -> float | None:
-        return ratio(sum(w.accepted for w in self.weeks),
-                     sum(w.accepted + w.rejected for w in self.weeks))
+        return self.verdicts.acceptance_rate
 
     @property
     def within_sla_rate(self) -> float | None:
         """Share of judged handoffs (responded, or pending past the SLA) answered in time."""
-        ok = sum(1 for _, within in self.response_hours if within)
-        return ratio(ok, len(self.response_hours) + self.pending_past_sla)
+        return self.verdicts.sla_compliance_rate
 
     @property
     def quarantined_rows(self) -> int:
@@ -115,10 +114,7 @@ def _collect(con: Any, database: str, sla_hours: float, mql_threshold: float) ->
     conversion = relation("funnel_conversion")
     stages = relation("lead_stages")
     handoffs = relation("lead_handoffs")
-    counted = WATERFALL + ("pqls",)
-    total = rows("select " + ", ".join(f"coalesce(sum({c}), 0)" for c in counted)
-                 + f" from {conversion}")[0]
-    totals = {c: int(v) for c, v in zip(counted, total)}
+    totals = read_funnel_totals(con).counts
     sources = [SourceRow(str(r[0]), {c: int(v) for c, v in zip(WATERFALL, r[1:])})
                for r in rows(f"select lead_source, {', '.join(f'sum({c})' for c in WATERFALL)} "
                              f"from {conversion} group by 1 order by 2 desc, 1")]
@@ -150,8 +146,8 @@ def _collect(con: Any, database: str, sla_hours: float, mql_threshold: float) ->
         pql_months=[(r[0], int(r[1])) for r in rows(
             "select cast(date_trunc('month', pql_at) as date), count(*) "
             f"from {stages} where pql_at is not null group by 1 order by 1")],
-        pqls_customers=int(rows(f"select count(*) from {stages} "
-                                "where pql_at is not null and customer_at is not null")[0][0]),
+        conversions=read_customer_conversions(con),
+        verdicts=read_handoff_verdicts(con),
         quarantine=[(str(r[0]), str(r[1]), int(r[2])) for r in rows(
             "select source_table, quarantine_reason, count(*) "
             f"from {relation('dq_quarantined_rows')} group by 1, 2 order by 3 desc, 1, 2")],

@@ -11,7 +11,8 @@ from typing import Any
 from lead_funnel.marts.access import DATA_QUALITY_SCHEMA, MART_SCHEMA
 from lead_funnel.marts.report.charts import CHARTS, FIGURES
 from lead_funnel.marts.report.data import ReportData, collect
-from lead_funnel.marts.report.style import fmt_int, fmt_pct, ratio
+from lead_funnel.marts.rates import ratio
+from lead_funnel.marts.report.style import fmt_int, fmt_pct
 
 DEFAULT_OUT = "funnel_report.html"
 

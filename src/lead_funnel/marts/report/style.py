@@ -10,10 +10,6 @@ COLOURS = ("#2b59c3", "#3f8efc", "#58b4ae", "#7ac74f", "#e3b505", "#d1495b")
 LEGEND: Final[Mapping[str, Any]] = {"orientation": "h", "y": 1.01, "yanchor": "bottom", "x": 0, "xanchor": "left"}
 
 
-def ratio(numerator: float, denominator: float) -> float | None:
-    return None if not denominator else numerator / denominator
-
-
 def fmt_int(value: int) -> str:
     return f"{value:,}"
 
