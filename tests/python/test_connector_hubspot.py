@@ -13,8 +13,9 @@ models/staging/hubspot/_hubspot__sources.yml) and with only the required ones (t
 optional), and its views give exactly the §2 columns in order.
 
 The mapping seeds and the shape's readings are unit-tested here by hand-worked rows; the adapter's
-SQL readings by the dbt unit tests of models/staging/hubspot/_hubspot__unit_tests.yml, run by the
-connector builds (see test_the_adapter_unit_tests_pass).
+SQL readings by the dbt unit tests in the YAML beside each view
+(models/staging/hubspot/hubspot__<table>.yml), run by the connector builds (see
+test_the_adapter_unit_tests_pass).
 """
 
 from __future__ import annotations

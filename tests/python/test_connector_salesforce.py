@@ -15,8 +15,9 @@ required columns (those of models/staging/salesforce/_salesforce__sources.yml no
 its views give exactly the §2 columns in order.
 
 The adapter's readings (one person per converted lead, the status mapping, the primary contact,
-campaign responses) are the dbt unit tests of models/staging/salesforce/_salesforce__unit_tests.yml,
-hand-worked; test_the_adapter_unit_tests_pass runs them.
+campaign responses) are the dbt unit tests in the YAML beside each view
+(models/staging/salesforce/salesforce__<model>.yml), hand-worked; test_the_adapter_unit_tests_pass
+runs them.
 """
 
 from __future__ import annotations
