@@ -1,4 +1,4 @@
-{#- The build ledger (docs/funnel_rules.md §7): a table beside int_refresh_checkpoint, one or two
+{#- The build ledger (docs/funnel_rules.md §7): a table beside refresh_checkpoint, one or two
     rows per model: `succeeded` (the dbt invocation the model last succeeded in, with the
     as_of, configuration fingerprint and raw row count it was built at) and `started` (a build
     began the model and has not finished it; kept only while that build runs, or when it was
@@ -12,7 +12,7 @@
     --empty (whose tables are empty: the `started` row stays and the next build recomputes). -#}
 
 {% macro build_ledger_relation() -%}
-    {%- set node = graph.nodes.get('model.' ~ project_name ~ '.int_refresh_checkpoint') -%}
+    {%- set node = graph.nodes.get('model.' ~ project_name ~ '.refresh_checkpoint') -%}
     {{ return(api.Relation.create(database=node.database, schema=node.schema,
                                   identifier='lead_funnel_build_ledger')) }}
 {%- endmacro %}

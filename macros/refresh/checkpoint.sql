@@ -1,4 +1,4 @@
-{#- The daily refresh's state (docs/funnel_rules.md §7). int_refresh_checkpoint holds, one row
+{#- The daily refresh's state (docs/funnel_rules.md §7). refresh_checkpoint holds, one row
     per parsed model, the last *complete* build: the dbt invocation it ran in (state_invocation_id),
     its as_of, its configuration fingerprint, and the largest parsed_batch and the row count of
     the parsed model it processed. It advances only in a build where every incremental model
@@ -34,7 +34,7 @@
     config_fingerprint as text; batches and rows: parsed model -> number), or none: no complete
     build yet, or a checkpoint of an older layout. -#}
 {% macro previous_refresh() -%}
-    {%- set relation = lead_funnel.existing_model_relation('int_refresh_checkpoint') -%}
+    {%- set relation = lead_funnel.existing_model_relation('refresh_checkpoint') -%}
     {%- if relation is none -%}{{ return(none) }}{%- endif -%}
     {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
     {%- for expected in ['parsed_model', 'state_invocation_id', 'as_of', 'config_fingerprint', 'parsed_batch', 'parsed_rows'] if expected not in columns -%}

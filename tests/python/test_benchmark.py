@@ -137,7 +137,7 @@ def test_engine_benchmark_builds_in_a_database_of_its_own(
         with connection.cursor() as cursor:
             # one checkpoint row per parsed model: the as_of it was built at, the rows it parsed
             cursor.execute("select min(as_of), max(as_of), sum(parsed_rows) "
-                           "from analytics_intermediate.int_refresh_checkpoint")
+                           "from analytics_refresh.refresh_checkpoint")
             as_of, latest_as_of, raw_rows = cursor.fetchone()
         assert as_of == latest_as_of
         assert as_of.strftime("%Y-%m-%dT%H:%M:%SZ") == result.next_as_of

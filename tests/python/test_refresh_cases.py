@@ -32,6 +32,8 @@ from sequence_support import (
     tiny_set,
 )
 
+pytestmark = pytest.mark.slow  # several dbt builds per case: make test only
+
 BASE_AS_OF = "2025-06-30T00:00:00Z"
 ROW_KEYS = {"contacts": "contact_id", "engagement_events": "event_id",
             "sales_activities": "activity_id", "opportunities": "opportunity_id"}
@@ -65,7 +67,7 @@ def copy_of(base: Base, tmp_path: Path, name: str = "warehouse") -> Warehouse:
 
 def checkpoint_as_of(warehouse: Warehouse) -> set[str]:
     return {str(as_of) for (as_of,) in query(
-        warehouse.database, "select distinct as_of from {0}", "int_refresh_checkpoint")}
+        warehouse.database, "select distinct as_of from {0}", "refresh_checkpoint")}
 
 
 def refresh_keys(warehouse: Warehouse) -> set[str]:

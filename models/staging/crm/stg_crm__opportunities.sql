@@ -5,7 +5,7 @@ with
 
 usable_versions as (
 
-    select * from {{ ref('base_crm__opportunities') }}
+    select * from {{ ref('base_crm__opportunities_quarantine_checked') }}
     where quarantine_reason is null and {{ refresh_filter('contact_id') }}
 
 ),

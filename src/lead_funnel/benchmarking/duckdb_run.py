@@ -49,7 +49,7 @@ from lead_funnel.benchmarking.queries import (
 from lead_funnel.dbt_runner import project_dir, project_vars
 from lead_funnel.generation.dataset import GeneratorConfig, generate_to_dir
 from lead_funnel.generation.next_day import generate_next_day
-from lead_funnel.marts.access import STAGING_SCHEMA
+from lead_funnel.marts.access import REFRESH_SCHEMA, STAGING_SCHEMA
 from lead_funnel.warehouse.loading import load_directory
 
 COMPILED_MOMENTS = Path("target/compiled/lead_funnel/models/intermediate/scoring/int_engagement_moments_scored.sql")
@@ -133,7 +133,7 @@ def refresh_scope(database: Path) -> tuple[int, int]:
     what an incremental build's cost follows."""
     with duckdb.connect(str(database), read_only=True) as connection:
         row = connection.execute(
-            f"select (select count(*) from {STAGING_SCHEMA}.refresh_contact_keys), "
+            f"select (select count(*) from {REFRESH_SCHEMA}.refresh_contact_keys), "
             f"(select count(*) from {STAGING_SCHEMA}.stg_crm__contacts)").fetchone()
     return (int(row[0]), int(row[1])) if row else (0, 0)
 

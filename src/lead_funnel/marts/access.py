@@ -11,13 +11,14 @@ if TYPE_CHECKING:
     import duckdb
 
 # The schemas dbt builds in: the profile's schema `analytics`, suffixed by the `+schema` of each
-# folder in dbt_project.yml (staging, intermediate, data_quality, scoring_rules). The one place
+# folder in dbt_project.yml (staging, intermediate, refresh, data_quality, scoring_rules). The one place
 # Python names them. BI tools read MART_SCHEMA; the dq_* models, raw rows included, are for the
 # people who fix the sources.
 MART_SCHEMA = "analytics"
 DATA_QUALITY_SCHEMA = f"{MART_SCHEMA}_data_quality"
 STAGING_SCHEMA = f"{MART_SCHEMA}_staging"
 INTERMEDIATE_SCHEMA = f"{MART_SCHEMA}_intermediate"
+REFRESH_SCHEMA = f"{MART_SCHEMA}_refresh"
 SCORING_RULES_SCHEMA = f"{MART_SCHEMA}_scoring_rules"
 DATA_QUALITY_PREFIX = "dq_"  # every model of models/marts/data_quality/ and no other
 

@@ -22,11 +22,11 @@
     {%- endfor -%}
     {%- set advances = behind | length == 0 and not flags.EMPTY -%}
     {%- if not advances -%}
-        {%- do log('lead_funnel: int_refresh_checkpoint keeps the previous complete build: this build did not run '
+        {%- do log('lead_funnel: refresh_checkpoint keeps the previous complete build: this build did not run '
             ~ (behind | join(', ') if behind else 'with data (--empty)'), info=true) -%}
     {%- endif -%}
 {%- endif -%}
-{%- set previous = existing_model_relation('int_refresh_checkpoint') if not advances else none -%}
+{%- set previous = existing_model_relation('refresh_checkpoint') if not advances else none -%}
 {%- if previous is not none and previous_refresh() is none -%}
     {%- set previous = none -%}
 {%- endif -%}
