@@ -68,6 +68,7 @@ def test_benchmark_produces_every_figure(tiny_run: BenchmarkResult) -> None:
     assert result.floor.best_seconds > 0 and result.floor.rows > 0
     # The next day touches some contacts, not all (and never more than are staged).
     assert 0 < result.refreshed_contacts < result.staged_contacts
+    assert 0 < result.touched_contacts < result.staged_contacts
     assert result.next_as_of > result.as_of
     assert result.full_over_floor == (
         (result.full.seconds - result.fixture.seconds) / result.floor.best_seconds)
