@@ -95,3 +95,13 @@ def test_schema_names_live_in_one_module() -> None:
                     and id(node) not in docstrings and schema_name.search(node.value)):
                 found.append(f"{path.relative_to(package)}:{node.lineno}: {node.value[:60]!r}")
     assert not found, "\n".join(found)
+
+
+def test_model_names_fit_postgres_identifiers() -> None:
+    """PostgreSQL cuts identifiers at 63 characters and dbt refuses longer ones: a model's name
+    must fit with the longest prefix or suffix dbt adds to it (`__dbt__cte__` when a unit test
+    mocks it as a CTE, `__dbt_tmp` plus a timestamp for an incremental build's temporary table,
+    which dbt-postgres shortens itself)."""
+    too_long = [path.stem for path in sorted((PROJECT / "models").rglob("*.sql"))
+                if len("__dbt__cte__" + path.stem) > 63]
+    assert not too_long, too_long

@@ -2,10 +2,10 @@
     Each term is counted independently (raw from the source, staged from the staging model,
     quarantined from the quarantine model, folded from the usable rows of the base model). -#}
 {%- set reconciled_sources = [
-    ('contacts', crm_raw_relation('contacts'), 'base_crm__contacts_quarantine_checked', 'stg_crm__contacts', 'contact_id'),
-    ('engagement_events', crm_raw_relation('engagement_events'), 'base_marketing__engagement_events_quarantine_checked', 'stg_marketing__engagement_events', 'event_id'),
-    ('sales_activities', crm_raw_relation('sales_activities'), 'base_crm__sales_activities_quarantine_checked', 'stg_crm__sales_activities', 'activity_id'),
-    ('opportunities', crm_raw_relation('opportunities'), 'base_crm__opportunities_quarantine_checked', 'stg_crm__opportunities', 'opportunity_id'),
+    ('contacts', crm_raw_relation('contacts'), 'base_crm__contacts_screened', 'stg_crm__contacts', 'contact_id'),
+    ('engagement_events', crm_raw_relation('engagement_events'), 'base_marketing__engagement_events_screened', 'stg_marketing__engagement_events', 'event_id'),
+    ('sales_activities', crm_raw_relation('sales_activities'), 'base_crm__sales_activities_screened', 'stg_crm__sales_activities', 'activity_id'),
+    ('opportunities', crm_raw_relation('opportunities'), 'base_crm__opportunities_screened', 'stg_crm__opportunities', 'opportunity_id'),
 ] -%}
 
 with

@@ -3,7 +3,7 @@ with
 
 usable_versions as (
 
-    select * from {{ ref('base_crm__contacts_quarantine_checked') }}
+    select * from {{ ref('base_crm__contacts_screened') }}
     where quarantine_reason is null and {{ refresh_filter('contact_id') }}
 
 ),

@@ -5,7 +5,7 @@ with
 
 usable_versions as (
 
-    select * from {{ ref('base_crm__opportunities_quarantine_checked') }}
+    select * from {{ ref('base_crm__opportunities_screened') }}
     where quarantine_reason is null and {{ refresh_filter('contact_id') }}
 
 ),

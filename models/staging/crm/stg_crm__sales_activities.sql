@@ -4,7 +4,7 @@ with
 
 usable_activities as (
 
-    select * from {{ ref('base_crm__sales_activities_quarantine_checked') }}
+    select * from {{ ref('base_crm__sales_activities_screened') }}
     where quarantine_reason is null and {{ refresh_filter('contact_id') }}
 
 ),

@@ -3,7 +3,7 @@ with
 
 usable_events as (
 
-    select * from {{ ref('base_marketing__engagement_events_quarantine_checked') }}
+    select * from {{ ref('base_marketing__engagement_events_screened') }}
     where quarantine_reason is null and {{ refresh_filter('contact_id') }}
 
 ),
