@@ -4,6 +4,8 @@
     Optional properties absent from the table read as null (macro connector_column). -#}
 {%- set contact_table = source('hubspot', 'contact') %}
 
+{{ require_valid_scoring_rules() }}
+
 with
 
 source as (

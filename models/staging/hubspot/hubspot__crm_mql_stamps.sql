@@ -3,6 +3,8 @@
     without one: no row). Read by stg_crm__crm_mql_stamps into lead_stages.crm_mql_at. -#}
 {%- set contact_table = source('hubspot', 'contact') %}
 
+{{ require_valid_scoring_rules() }}
+
 with
 
 contacts as (

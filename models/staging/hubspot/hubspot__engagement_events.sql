@@ -15,6 +15,8 @@
     'OPEN': 'email_open', 'CLICK': 'email_click', 'BOUNCE': 'email_bounce',
     'SPAMREPORT': 'unsubscribe', 'STATUSCHANGE': 'unsubscribe'} %}
 
+{{ require_valid_scoring_rules() }}
+
 with
 
 contacts as (

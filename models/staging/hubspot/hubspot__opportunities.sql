@@ -8,6 +8,8 @@
 {%- set deal_table = source('hubspot', 'deal') %}
 {%- set stage_table = source('hubspot', 'deal_pipeline_stage') %}
 
+{{ require_valid_scoring_rules() }}
+
 with
 
 deals as (

@@ -12,6 +12,8 @@
     _loaded_at from _fivetran_synced. -#}
 {%- set contact_table = source('hubspot', 'contact') %}
 
+{{ require_valid_scoring_rules() }}
+
 with
 
 contacts as (

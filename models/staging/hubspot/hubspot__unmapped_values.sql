@@ -3,6 +3,8 @@
     row in connector_status_mapping (they log no activity; a blank value, a cleared status, is
     not counted), and form_id values of `contact_form_submission` with no row in
     connector_form_event_types (they log form_submission). One row per value (trimmed). -#}
+{{ require_valid_scoring_rules() }}
+
 with
 
 property_history as (

@@ -6,6 +6,8 @@
     alone (`Webinar`), else the member status alone (`Attended`). A response no row matches is a
     form_submission, and its response_key (`<campaign type> / <member status>`) is counted in
     salesforce__unmapped_values. -#}
+{{ require_valid_scoring_rules() }}
+
 with
 
 members as (

@@ -6,6 +6,8 @@
     a contact that never was a lead is a person with its own created_date. email, lead_source,
     is_deleted, last_modified_date (updated_at) and _fivetran_synced (_loaded_at) come from the
     same record as the attributes. Text as landed: the parsed staging models type and check it. -#}
+{{ require_valid_scoring_rules() }}
+
 with
 
 leads as (

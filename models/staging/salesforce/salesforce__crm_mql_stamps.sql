@@ -1,6 +1,8 @@
 {#- docs/funnel_rules.md §10 (Salesforce): the CRM's own MQL stamp per person. Salesforce has no
     standard MQL field (orgs that stamp one use a custom field), so this is empty: zero typed
     rows, and lead_stages.crm_mql_at stays null through the Salesforce connector. -#}
+{{ require_valid_scoring_rules() }}
+
 with
 
 final as (

@@ -3,6 +3,8 @@
     type of the form seed (default form_submission), the campaign, and first_responded_date as
     occurred_at (a Date field: staging reads it as midnight UTC). Salesforce lands no page views,
     e-mail events or product usage, and one response per person and campaign. -#}
+{{ require_valid_scoring_rules() }}
+
 with
 
 responses as (

@@ -5,6 +5,8 @@
     last_modified_date (activity id `<lead id>:status`). is_known is false for a value the seed
     has no row for (counted in salesforce__unmapped_values); a known value with a blank
     activity_type (`Open - Not Contacted`) produces no activity. owner_id is the lead's. -#}
+{{ require_valid_scoring_rules() }}
+
 with
 
 leads as (

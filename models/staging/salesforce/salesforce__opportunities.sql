@@ -4,6 +4,8 @@
     (salesforce__person_ids) of the primary opportunity_contact_role (is_primary, not deleted;
     the earliest created_date, then id, should several be primary), else the lead converted into
     the opportunity (converted_opportunity_id; the earliest created lead, then id). -#}
+{{ require_valid_scoring_rules() }}
+
 with
 
 opportunities as (

@@ -3,6 +3,8 @@
     converted from a lead (the lead's converted_contact_id) is that lead's person (the earliest
     created lead when several were converted into it, ties by id); a contact that never was a lead
     is a person of its own. -#}
+{{ require_valid_scoring_rules() }}
+
 with
 
 leads as (

@@ -8,6 +8,8 @@
       salesforce__person_ids; no who_id: not a person's activity, left out) at their created_date,
       owner_id theirs: an event is a meeting; a task is an email when its task_subtype is Email or
       ListEmail or, its subtype blank or Task, its type is Email; a call otherwise. -#}
+{{ require_valid_scoring_rules() }}
+
 with
 
 leads as (

@@ -2,6 +2,8 @@
     rows carry each. Lead statuses (salesforce__lead_statuses) connector_status_mapping has no row
     for produce no activity; campaign responses whose `<campaign type> / <member status>`
     connector_form_event_types has no row for become form_submission events. -#}
+{{ require_valid_scoring_rules() }}
+
 with
 
 lead_statuses as (

@@ -4,6 +4,8 @@
     are trimmed (blank = null). -#}
 {%- set source_table = source('salesforce', 'task') -%}
 
+{{ require_valid_scoring_rules() }}
+
 with
 
 source as (
