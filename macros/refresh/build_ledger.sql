@@ -2,7 +2,9 @@
     rows per model: `succeeded` (the dbt invocation the model last succeeded in, with the
     as_of, configuration fingerprint and raw row count it was built at) and `started` (a build
     began the model and has not finished it; kept only while that build runs, or when it was
-    stopped half-way). Hooks of every model write it (dbt_project.yml), inside the model's own
+    stopped half-way); for the refresh_contacts models also `refreshed` (this build rewrote
+    only the refreshed contacts, detail: the build the other rows come from) and `tested` (every
+    data test passed on the model's state, macros/refresh/test_scope.sql). Hooks of every model write it (dbt_project.yml), inside the model's own
     transaction, so that a model's rows and its ledger rows change together. It lets
     - an incremental model run incrementally only from a coherent state
       (macros/refresh/checkpoint.sql, incremental_state_problem);
@@ -100,9 +102,10 @@
 {#- post-hook of every model: record that this build succeeded with it (not under --empty). -#}
 {% macro record_model_in_build_ledger() -%}
     {%- if lead_funnel.keeps_build_ledger() and model.resource_type == 'model' and not flags.EMPTY -%}
-        {%- set detail = none -%}
         {%- if model.name == 'refresh_contact_keys' -%}
             {%- set detail = lead_funnel.refresh_scope().reason -%}
+        {%- else -%}
+            {%- set detail = lead_funnel.scoped_tests_detail() -%}
         {%- endif -%}
         {%- do lead_funnel.write_build_ledger('succeeded', detail=detail, replaces_all=true) -%}
     {%- endif -%}

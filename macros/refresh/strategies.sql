@@ -11,6 +11,9 @@
     {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
     {%- set problem = lead_funnel.incremental_state_problem() -%}
     {%- if problem is none %}
+    {#- which state the rows not rewritten come from: their data tests may be scoped to the
+        refreshed contacts (macros/refresh/test_scope.sql) -#}
+    {%- do lead_funnel.write_build_ledger('refreshed', detail=lead_funnel.previous_refresh().state_invocation_id) %}
     delete from {{ arg_dict['target_relation'] }}
     where {{ arg_dict['unique_key'] }} in (select refresh_key from {{ lead_funnel.refresh_keys_relation() }});
     {%- else %}

@@ -11,6 +11,7 @@ appends with `_loaded_at` in (A, A + 1 day), as_of A + 1 day. Daily builds exclu
 from __future__ import annotations
 
 import csv
+import json
 import re
 import shutil
 from dataclasses import dataclass
@@ -208,3 +209,66 @@ def test_a_backfill_at_a_past_as_of_is_no_quarantine_spike(base: Base, tmp_path:
         "using (source_table) where source_table = 'engagement_events'",
         "dq_quarantined_rows", "dq_source_reconciliation")
     assert later / raw > 0.2, (later, raw)  # the build would fail if they counted
+
+
+# What the project's get_where_subquery adds to a test scoped to the refreshed contacts.
+SCOPE_PREDICATE = "in (select refresh_key from "
+
+
+def data_test_outcomes(warehouse: Warehouse) -> dict[str, tuple[str, str, bool]]:
+    """The data tests of the last command on `warehouse`: test unique_id -> (the model it is
+    attached to, its status, whether its SQL is scoped to refresh_contact_keys)."""
+    target = warehouse.work / "target"
+    nodes = json.loads((target / "manifest.json").read_text(encoding="utf-8"))["nodes"]
+    outcomes = {}
+    for result in json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]:
+        node = nodes.get(result["unique_id"], {})
+        if node.get("resource_type") == "test" and node.get("attached_node"):
+            outcomes[result["unique_id"]] = (node["attached_node"].split(".")[-1], result["status"],
+                                             SCOPE_PREDICATE in (result["compiled_code"] or ""))
+    return outcomes
+
+
+# The models a daily build rewrites by whole contacts (dbt_project.yml: incremental strategy
+# refresh_contacts): their data tests may check the refreshed contacts only.
+REFRESHED_BY_CONTACT = {"stg_crm__contacts", "stg_crm__opportunities", "stg_crm__sales_activities",
+                        "stg_marketing__engagement_events", "int_engagement_events_matched",
+                        "int_contacts_current_stage_assigned", "int_stage_entries_unioned"}
+
+
+def test_a_daily_build_tests_only_the_refreshed_contacts_of_a_fully_tested_state(
+        base: Base, tmp_path: Path) -> None:
+    """The base build ran and passed every data test. Day 1 appended, the plain build at the
+    same as_of tests, in the incremental models, only the contacts refresh_contact_keys lists
+    (their test SQL reads it), and the marts in full; every test passes."""
+    warehouse = copy_of(base, tmp_path)
+    append_day(warehouse, base.day1)
+    built = warehouse.dbt(["build", *NO_UNIT_TESTS], BASE_AS_OF)
+    assert built.returncode == 0, built.output
+    outcomes = data_test_outcomes(warehouse)
+    assert {status for _, status, _ in outcomes.values()} == {"pass"}
+    scoped_models = {model for model, _, scoped in outcomes.values() if scoped}
+    assert REFRESHED_BY_CONTACT <= scoped_models, REFRESHED_BY_CONTACT - scoped_models
+    assert not scoped_models & {"lead_stages", "lead_handoffs", "funnel_conversion", "refresh_contact_keys"}
+    assert 0 < len(refresh_keys(warehouse)) < 150
+
+
+def test_rows_written_without_their_tests_are_tested_in_full_by_the_next_build(
+        base: Base, tmp_path: Path) -> None:
+    """`dbt run` rewrites the incremental models without testing them; day 1 appended, the
+    next plain build then tests every row of them (no test reads refresh_contact_keys). That
+    build passes every test, so the one after it scopes again. `--full-refresh` tests in
+    full."""
+    warehouse = copy_of(base, tmp_path)
+    append_day(warehouse, base.day1)
+    ran = warehouse.dbt(["run"], BASE_AS_OF)
+    assert ran.returncode == 0, ran.output
+    built = warehouse.dbt(["build", *NO_UNIT_TESTS], BASE_AS_OF)
+    assert built.returncode == 0, built.output
+    assert not any(scoped for _, _, scoped in data_test_outcomes(warehouse).values())
+    again = warehouse.dbt(["build", *NO_UNIT_TESTS], BASE_AS_OF)
+    assert again.returncode == 0, again.output
+    assert {model for model, _, scoped in data_test_outcomes(warehouse).values() if scoped} >= REFRESHED_BY_CONTACT
+    full = warehouse.dbt(["build", "--full-refresh", *NO_UNIT_TESTS], BASE_AS_OF)
+    assert full.returncode == 0, full.output
+    assert not any(scoped for _, _, scoped in data_test_outcomes(warehouse).values())
