@@ -153,32 +153,30 @@ parity: venv postgres-up ## engine parity alone: the same marts on DuckDB, Postg
 
 # pytest reuses an engine build whose stamp matches the current inputs and builds any other
 # engine in the session; it prints which (a "fixture builds" section at the end).
-# Two pytest processes side by side, each printing its output when it ends: the engine lane
-# (PostgreSQL, Spark and the cluster, and a few DuckDB modules to balance) and the DuckDB lane
-# (tests/python/conftest.py, lane_of). Each lane's dbt runs get their own default target and
-# log directories, and every test that builds does so in a workspace of its own.
+# Three pytest processes side by side, each printing its output when it ends: the Spark lane,
+# the PostgreSQL lane and the DuckDB lane (tests/python/conftest.py, lane_of; whole DuckDB
+# modules are moved between them to balance). Each lane's dbt runs get their own default target
+# and log directories, and every test that builds does so in a workspace of its own. Much of
+# the suite waits (a JVM per Spark statement, the PostgreSQL server), so three processes keep
+# two cores busier than two.
+PYTEST_LANES := spark postgres duckdb
 pytest: venv postgres-up orchestration chromium ## pytest on the three engines (reuses only up-to-date stamped builds)
-	$(MAKE) --no-print-directory -j2 --output-sync=target pytest-engine-lane pytest-duckdb-lane
+	$(MAKE) --no-print-directory -j3 --output-sync=target $(addprefix pytest-lane-,$(PYTEST_LANES))
 
-.PHONY: pytest-engine-lane pytest-duckdb-lane
-pytest-engine-lane:
-	LEAD_FUNNEL_TEST_LANE=engines $(BIN)/pytest -q
-pytest-duckdb-lane:
-	LEAD_FUNNEL_TEST_LANE=duckdb $(BIN)/pytest -q
+.PHONY: $(addprefix pytest-lane-,$(PYTEST_LANES))
+$(addprefix pytest-lane-,$(PYTEST_LANES)): pytest-lane-%:
+	LEAD_FUNNEL_TEST_LANE=$* $(BIN)/pytest -q
 
-# The checks before pytest run as two chains side by side (their dbt runs use distinct target
-# and log paths): lint, the DuckDB build and the semantic layer; PostgreSQL, then Spark.
+# The checks before pytest run as three chains side by side (their dbt runs use distinct target
+# and log paths): lint, the DuckDB build and the semantic layer; PostgreSQL; Spark.
 test: venv ## every test: lint, the three engine builds, pytest
-	$(MAKE) --no-print-directory -j2 --output-sync=line test-duckdb-chain test-engine-chain
+	$(MAKE) --no-print-directory -j3 --output-sync=line test-duckdb-chain dbt-test-postgres dbt-test-spark
 	$(MAKE) --no-print-directory pytest
 
-.PHONY: test-duckdb-chain test-engine-chain
+.PHONY: test-duckdb-chain
 test-duckdb-chain: venv
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory metrics-validate orchestration chromium
-test-engine-chain: venv
-	$(MAKE) --no-print-directory dbt-test-postgres
-	$(MAKE) --no-print-directory dbt-test-spark
 
 # The fast tier: the pytest tests that carry none of the tier marks of pyproject.toml (postgres,
 # spark, spark_cluster, slow); no server is started. Its measured time: BENCHMARKS.md.

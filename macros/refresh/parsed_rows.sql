@@ -9,16 +9,58 @@
     downstream is then recomputed (macros/refresh/checkpoint.sql, refresh_scope). -#}
 
 {#- The CTEs between a parsed model's `source` CTE and its `typed` CTE: every raw column plus
-    row_fingerprint and row_occurrence, as `unparsed`: on an incremental run only the rows not
-    parsed yet (or every row when some parsed row vanished from raw). `raw_columns`: the raw
-    columns the fingerprint hashes. -#}
+    row_hash, row_fingerprint and row_occurrence, as `unparsed`: on an incremental run only the
+    rows not parsed yet (or every row when some parsed row vanished from raw). `raw_columns`:
+    the raw columns the fingerprint hashes.
+
+    Raw rows are grouped by row_hash, a cheap hash of the same text the fingerprint hashes
+    (raw_row_hash; identical rows share it). A group whose raw row count exceeds the parsed
+    rows of that hash holds the new rows; only those groups are fingerprinted and numbered,
+    and compared with the parsed rows by (row_fingerprint, row_occurrence). A hash collision
+    only widens a group, so no row is missed: a group with the same count on both sides has
+    nothing new unless a raw row vanished and another of the very same hash took its place.
+    On a full build, only the raw rows that share their hash with another are numbered by a
+    window; every other row is its text's first occurrence. -#}
 {% macro unparsed_raw_rows(raw_columns) -%}
-fingerprinted as (
+{%- set record_text = lead_funnel.raw_record_text(raw_columns) -%}
+hashed as (
 
     select
         *,
-        {{ dbt.hash(lead_funnel.raw_record_text(raw_columns)) }} as row_fingerprint
+        {{ lead_funnel.raw_row_hash(record_text) }} as row_hash
     from source
+
+),
+{% if lead_funnel.is_refresh_run() and not lead_funnel.parsed_rows_vanished(raw_columns) %}
+processed_counts as (
+
+    select
+        row_hash,
+        count(*) as parsed_rows
+    from {{ this }}
+    group by row_hash
+
+),
+
+raw_counts as (
+
+    select
+        row_hash,
+        count(*) as raw_rows
+    from hashed
+    group by row_hash
+
+),
+
+changed_hashes as (
+
+    select raw_counts.row_hash
+    from raw_counts
+    left join processed_counts
+        on raw_counts.row_hash = processed_counts.row_hash
+    where
+        processed_counts.row_hash is null
+        or raw_counts.raw_rows > processed_counts.parsed_rows
 
 ),
 
@@ -27,26 +69,29 @@ numbered as (
     select
         *,
         row_number() over (partition by row_fingerprint order by row_fingerprint) as row_occurrence
-    from fingerprinted
+    from (
+        select
+            hashed.*,
+            {{ dbt.hash(record_text) }} as row_fingerprint
+        from hashed
+        inner join changed_hashes
+            on hashed.row_hash = changed_hashes.row_hash
+    ) as changed_rows
 
 ),
-{% if lead_funnel.is_refresh_run() %}
-{%- if execute and 'row_occurrence' not in (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) -%}
-    {{ exceptions.raise_compiler_error(
-        "lead_funnel: " ~ this ~ " was built by an earlier version of lead_funnel (it has no "
-        ~ "row_occurrence column, which exact change detection needs): run `dbt build --full-refresh` "
-        ~ "once (docs/funnel_rules.md §7)") }}
-{%- endif %}
+
 processed as (
 
     select
-        row_fingerprint,
-        row_occurrence
-    from {{ this }}
+        parsed_rows.row_fingerprint,
+        parsed_rows.row_occurrence
+    from {{ this }} as parsed_rows
+    inner join changed_hashes
+        on parsed_rows.row_hash = changed_hashes.row_hash
 
 ),
 
-new_rows as (
+unparsed as (
 
     select numbered.*
     from numbered
@@ -57,33 +102,62 @@ new_rows as (
     where processed.row_fingerprint is null
 
 ),
+{% else %}
+shared_hashes as (
 
-{#- keys are unique on both sides, so parsed rows missing from raw = |parsed| - |raw| + |new| #}
-vanished as (
+    select row_hash
+    from hashed
+    group by row_hash
+    having count(*) > 1
+
+),
+
+fingerprinted as (
 
     select
-        (select count(*) from processed)
-        - (select count(*) from numbered)
-        + (select count(*) from new_rows) as vanished_rows
+        *,
+        {{ dbt.hash(record_text) }} as row_fingerprint
+    from hashed
 
 ),
 
 unparsed as (
 
-    select new_rows.* from new_rows
-    where (select vanished_rows from vanished) = 0
+    select
+        *,
+        cast(1 as {{ dbt.type_bigint() }}) as row_occurrence
+    from fingerprinted
+    where row_hash not in (select row_hash from shared_hashes)
     union all
-    select numbered.* from numbered
-    where (select vanished_rows from vanished) > 0
-
-),
-{% else %}
-unparsed as (
-
-    select * from numbered
+    select
+        *,
+        row_number() over (partition by row_fingerprint order by row_fingerprint) as row_occurrence
+    from fingerprinted
+    where row_hash in (select row_hash from shared_hashes)
 
 ),
 {% endif %}
+{%- endmacro %}
+
+
+{#- Whether the calling parsed model's table holds a row its raw table no longer has: a hash
+    with more parsed rows than raw rows (an extract replaced or shrunk rather than appended).
+    The build then parses every raw row again, and everything downstream is recomputed.
+    Raises when the table predates row_hash (built by an earlier version). -#}
+{% macro parsed_rows_vanished(raw_columns) -%}
+    {%- if not execute -%}{{ return(false) }}{%- endif -%}
+    {%- if 'row_hash' not in (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) -%}
+        {{ exceptions.raise_compiler_error(
+            "lead_funnel: " ~ this ~ " was built by an earlier version of lead_funnel (it has no "
+            ~ "row_hash column, which change detection needs): run `dbt build --full-refresh` "
+            ~ "once (docs/funnel_rules.md §7)") }}
+    {%- endif -%}
+    {%- set vanished = run_query(
+        'select count(*) from (select row_hash, count(*) as parsed_rows from ' ~ this ~ ' group by row_hash) as parsed_counts'
+        ~ ' left join (select ' ~ lead_funnel.raw_row_hash(lead_funnel.raw_record_text(raw_columns)) ~ ' as row_hash, count(*) as raw_rows from '
+        ~ lead_funnel.parsed_raw_relation() ~ ' group by 1) as raw_counts on parsed_counts.row_hash = raw_counts.row_hash'
+        ~ ' where raw_counts.row_hash is null or raw_counts.raw_rows < parsed_counts.parsed_rows').rows[0][0] -%}
+    {{ return(vanished > 0) }}
 {%- endmacro %}
 
 

@@ -18,9 +18,9 @@
     {%- set parsed_relation = ref(parsed_model) -%}
     {#- In a unit test the parsed model is the test's input CTE: nothing to describe (Spark's
         describe of it fails and pyspark logs an ERROR line for it), so the rows keep parsed.*.
-        The parsed model's bookkeeping (row_occurrence, parsed_batch) stays there. -#}
+        The parsed model's bookkeeping (row_hash, row_occurrence, parsed_batch) stays there. -#}
     {%- set columns = adapter.get_columns_in_relation(parsed_relation) | map(attribute='name')
-        | reject('in', ['row_occurrence', 'parsed_batch']) | list
+        | reject('in', ['row_hash', 'row_occurrence', 'parsed_batch']) | list
         if execute and not parsed_relation.is_cte else [] -%}
     {%- set dynamic_checks = [('after_as_of', 'parsed.' ~ timestamp_column ~ ' > ' ~ lead_funnel.as_of())] -%}
     {%- if checks_orphans -%}

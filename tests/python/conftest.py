@@ -39,19 +39,24 @@ def engine_param(engine: str, *marks: pytest.MarkDecorator) -> Any:
     return pytest.param(engine, marks=[*tier, *marks], id=engine)
 
 
-# `make pytest` runs two pytest processes side by side, one per lane (LEAD_FUNNEL_TEST_LANE):
-# `engines`, the tests marked postgres, spark or spark_cluster and the DuckDB modules below, and
-# `duckdb`, every other test. The modules moved to the engine lane balance the two (measured
-# durations: BENCHMARKS.md "Test suite times"); a module is never split, so that its fixtures
-# run once.
+# `make pytest` runs three pytest processes side by side, one per lane (LEAD_FUNNEL_TEST_LANE):
+# `spark`, the tests marked spark or spark_cluster; `postgres`, those marked postgres (and not
+# spark); `duckdb`, every other test; MODULE_LANES moves whole DuckDB modules to balance the
+# three (measured durations: BENCHMARKS.md "Test suite times"). A module's tests of one engine
+# stay in one lane, so that its module fixtures run once.
 ENGINE_MARKS = ("postgres", "spark", "spark_cluster")
-ENGINE_LANE_MODULES = frozenset({"test_incremental.py", "test_connector_salesforce.py"})
+LANES = ("spark", "postgres", "duckdb")
+MODULE_LANES = {"test_build_sequences.py": "spark", "test_bad_config.py": "spark",
+                "test_incremental.py": "postgres", "test_connector_salesforce.py": "postgres",
+                "test_orchestration.py": "postgres", "test_reliability.py": "postgres"}
 
 
 def lane_of(item: pytest.Item) -> str:
-    if any(item.get_closest_marker(mark) is not None for mark in ENGINE_MARKS):
-        return "engines"
-    return "engines" if item.path.name in ENGINE_LANE_MODULES else "duckdb"
+    if item.get_closest_marker("spark") or item.get_closest_marker("spark_cluster"):
+        return "spark"
+    if item.get_closest_marker("postgres"):
+        return "postgres"
+    return MODULE_LANES.get(item.path.name, "duckdb")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -62,8 +67,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         raise pytest.UsageError("tests missing their tier mark:\n" + "\n".join(unmarked))
     lane = os.environ.get("LEAD_FUNNEL_TEST_LANE")
     if lane:
-        if lane not in ("engines", "duckdb"):
-            raise pytest.UsageError(f"LEAD_FUNNEL_TEST_LANE={lane}: engines or duckdb")
+        if lane not in LANES:
+            raise pytest.UsageError(f"LEAD_FUNNEL_TEST_LANE={lane}: one of {', '.join(LANES)}")
         lanes = {item.nodeid: lane_of(item) for item in items}
         other = [item for item in items if lanes[item.nodeid] != lane]
         if other:
@@ -84,10 +89,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def dbt_paths_of_this_lane() -> Iterator[None]:
-    """`make pytest` runs two pytest processes side by side (LEAD_FUNNEL_TEST_LANE: the engine
-    tests and the DuckDB tests); the dbt runs that use the project's default target and log
-    paths (the fixture builds, `lead-funnel` commands) get a directory per lane, so that two
-    processes never write one manifest, partial-parse file or run_results.json at once."""
+    """`make pytest` runs three pytest processes side by side (LEAD_FUNNEL_TEST_LANE, see
+    lane_of); the dbt runs that use the project's default target and log paths (the fixture
+    builds, `lead-funnel` commands) get a directory per lane, so that two processes never write
+    one manifest, partial-parse file or run_results.json at once."""
     lane = os.environ.get("LEAD_FUNNEL_TEST_LANE")
     if not lane:
         yield

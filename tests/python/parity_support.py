@@ -235,15 +235,7 @@ def read_duckdb(database: Path, relation: str) -> Table:
 def read_postgres(database: str, relations: Sequence[str]) -> dict[str, Table]:
     from lead_funnel.warehouse.connections import postgres_connection
 
-    previous = os.environ.get("LEAD_FUNNEL_PG_DATABASE")
-    os.environ["LEAD_FUNNEL_PG_DATABASE"] = database
-    try:
-        connection = postgres_connection()
-    finally:
-        if previous is None:
-            del os.environ["LEAD_FUNNEL_PG_DATABASE"]
-        else:
-            os.environ["LEAD_FUNNEL_PG_DATABASE"] = previous
+    connection = postgres_connection(database)
     tables: dict[str, Table] = {}
     try:
         with connection.cursor() as cursor:

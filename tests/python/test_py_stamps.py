@@ -172,6 +172,6 @@ def test_make_brackets_each_engine_build_with_its_stamp() -> None:
     # pytest runs once per lane, after the builds; nothing is declared built.
     pytest_lines = [line for line in plan if "/pytest" in line]
     assert sorted(re.sub(r".*LEAD_FUNNEL_TEST_LANE=(\w+) .*", r"\1", line)
-                  for line in pytest_lines) == ["duckdb", "engines"], pytest_lines
+                  for line in pytest_lines) == ["duckdb", "postgres", "spark"], pytest_lines
     assert all("LEAD_FUNNEL_FIXTURE" not in line for line in pytest_lines)
     assert min(plan.index(line) for line in pytest_lines) > max(builds)

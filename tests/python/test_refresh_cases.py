@@ -46,6 +46,7 @@ class Base:
     database: Path
     day1: Path
     day1_as_of: str
+    warehouse: Warehouse  # the base build's file and dbt work directory
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
     load_raw(work / "data", warehouse.database, append=False)
     built = warehouse.dbt(["build", "--full-refresh", *NO_UNIT_TESTS], as_of)
     assert built.returncode == 0, built.output
-    return Base(work / "data", warehouse.database, day1, day1_as_of)
+    return Base(work / "data", warehouse.database, day1, day1_as_of, warehouse)
 
 
 def copy_of(base: Base, tmp_path: Path, name: str = "warehouse") -> Warehouse:
@@ -74,6 +75,31 @@ def checkpoint_as_of(warehouse: Warehouse) -> set[str]:
 def refresh_keys(warehouse: Warehouse) -> set[str]:
     return {key for (key,) in query(warehouse.database, "select refresh_key from {0}",
                                     "refresh_contact_keys")}
+
+
+# What the project's get_where_subquery adds to a test scoped to the refreshed contacts.
+SCOPE_PREDICATE = "in (select refresh_key from "
+
+
+def data_test_outcomes(warehouse: Warehouse) -> dict[str, tuple[str, str, bool]]:
+    """The data tests of the last command on `warehouse`: test unique_id -> (the model it is
+    attached to, its status, whether its SQL is scoped to refresh_contact_keys)."""
+    target = warehouse.work / "target"
+    nodes = json.loads((target / "manifest.json").read_text(encoding="utf-8"))["nodes"]
+    outcomes = {}
+    for result in json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]:
+        node = nodes.get(result["unique_id"], {})
+        if node.get("resource_type") == "test" and node.get("attached_node"):
+            outcomes[result["unique_id"]] = (node["attached_node"].split(".")[-1], result["status"],
+                                             SCOPE_PREDICATE in (result["compiled_code"] or ""))
+    return outcomes
+
+
+# The models a daily build rewrites by whole contacts (dbt_project.yml: incremental strategy
+# refresh_contacts): their data tests may check the refreshed contacts only.
+REFRESHED_BY_CONTACT = {"stg_crm__contacts", "stg_crm__opportunities", "stg_crm__sales_activities",
+                        "stg_marketing__engagement_events", "int_engagement_events_matched",
+                        "int_contacts_current_stage_assigned", "int_stage_entries_unioned"}
 
 
 def test_partial_build_at_a_new_as_of_fails_naming_the_stale_parent_then_plain_build_is_right(
@@ -184,7 +210,8 @@ def test_a_one_day_append_refreshes_only_the_touched_contacts(base: Base, tmp_pa
     """Case 4. Day 1 appended and built at the same as_of A (so that no timestamp crosses
     as_of): refresh_contact_keys is exactly the contacts of the appended rows plus those
     sharing an id with them (a re-delivered event, a deal's new version), computed here from
-    the CSVs; far fewer than the 300 generated contacts."""
+    the CSVs; far fewer than the 300 generated contacts. Its data tests of the incremental
+    models read only those contacts (the base build passed every test); the marts' read all."""
     warehouse = copy_of(base, tmp_path)
     append_day(warehouse, base.day1)
     built = warehouse.dbt(["build", *NO_UNIT_TESTS], BASE_AS_OF)
@@ -192,6 +219,13 @@ def test_a_one_day_append_refreshes_only_the_touched_contacts(base: Base, tmp_pa
     expected = touched_contacts(base)
     assert refresh_keys(warehouse) == expected
     assert 0 < len(expected) < 150
+    # The base build passed every data test, so this build tests, in the models it rewrote
+    # by contact, only the refreshed contacts; the marts in full.
+    outcomes = data_test_outcomes(warehouse)
+    assert {status for _, status, _ in outcomes.values()} == {"pass"}
+    scoped_models = {model for model, _, scoped in outcomes.values() if scoped}
+    assert REFRESHED_BY_CONTACT <= scoped_models, REFRESHED_BY_CONTACT - scoped_models
+    assert not scoped_models & {"lead_stages", "lead_handoffs", "funnel_conversion", "refresh_contact_keys"}
 
 
 def test_a_backfill_at_a_past_as_of_is_no_quarantine_spike(base: Base, tmp_path: Path) -> None:
@@ -211,64 +245,18 @@ def test_a_backfill_at_a_past_as_of_is_no_quarantine_spike(base: Base, tmp_path:
     assert later / raw > 0.2, (later, raw)  # the build would fail if they counted
 
 
-# What the project's get_where_subquery adds to a test scoped to the refreshed contacts.
-SCOPE_PREDICATE = "in (select refresh_key from "
-
-
-def data_test_outcomes(warehouse: Warehouse) -> dict[str, tuple[str, str, bool]]:
-    """The data tests of the last command on `warehouse`: test unique_id -> (the model it is
-    attached to, its status, whether its SQL is scoped to refresh_contact_keys)."""
-    target = warehouse.work / "target"
-    nodes = json.loads((target / "manifest.json").read_text(encoding="utf-8"))["nodes"]
-    outcomes = {}
-    for result in json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]:
-        node = nodes.get(result["unique_id"], {})
-        if node.get("resource_type") == "test" and node.get("attached_node"):
-            outcomes[result["unique_id"]] = (node["attached_node"].split(".")[-1], result["status"],
-                                             SCOPE_PREDICATE in (result["compiled_code"] or ""))
-    return outcomes
-
-
-# The models a daily build rewrites by whole contacts (dbt_project.yml: incremental strategy
-# refresh_contacts): their data tests may check the refreshed contacts only.
-REFRESHED_BY_CONTACT = {"stg_crm__contacts", "stg_crm__opportunities", "stg_crm__sales_activities",
-                        "stg_marketing__engagement_events", "int_engagement_events_matched",
-                        "int_contacts_current_stage_assigned", "int_stage_entries_unioned"}
-
-
-def test_a_daily_build_tests_only_the_refreshed_contacts_of_a_fully_tested_state(
-        base: Base, tmp_path: Path) -> None:
-    """The base build ran and passed every data test. Day 1 appended, the plain build at the
-    same as_of tests, in the incremental models, only the contacts refresh_contact_keys lists
-    (their test SQL reads it), and the marts in full; every test passes."""
-    warehouse = copy_of(base, tmp_path)
-    append_day(warehouse, base.day1)
-    built = warehouse.dbt(["build", *NO_UNIT_TESTS], BASE_AS_OF)
-    assert built.returncode == 0, built.output
-    outcomes = data_test_outcomes(warehouse)
-    assert {status for _, status, _ in outcomes.values()} == {"pass"}
-    scoped_models = {model for model, _, scoped in outcomes.values() if scoped}
-    assert REFRESHED_BY_CONTACT <= scoped_models, REFRESHED_BY_CONTACT - scoped_models
-    assert not scoped_models & {"lead_stages", "lead_handoffs", "funnel_conversion", "refresh_contact_keys"}
-    assert 0 < len(refresh_keys(warehouse)) < 150
-
-
 def test_rows_written_without_their_tests_are_tested_in_full_by_the_next_build(
         base: Base, tmp_path: Path) -> None:
-    """`dbt run` rewrites the incremental models without testing them; day 1 appended, the
-    next plain build then tests every row of them (no test reads refresh_contact_keys). That
-    build passes every test, so the one after it scopes again. `--full-refresh` tests in
-    full."""
+    """`dbt run` rewrites the incremental models without testing them; the next plain build
+    then tests every row of them (no test is scoped to refresh_contact_keys). The base build
+    (`--full-refresh`) tested everything too."""
+    assert not any(scoped for _, _, scoped in data_test_outcomes(base.warehouse).values())
     warehouse = copy_of(base, tmp_path)
     append_day(warehouse, base.day1)
     ran = warehouse.dbt(["run"], BASE_AS_OF)
     assert ran.returncode == 0, ran.output
     built = warehouse.dbt(["build", *NO_UNIT_TESTS], BASE_AS_OF)
     assert built.returncode == 0, built.output
-    assert not any(scoped for _, _, scoped in data_test_outcomes(warehouse).values())
-    again = warehouse.dbt(["build", *NO_UNIT_TESTS], BASE_AS_OF)
-    assert again.returncode == 0, again.output
-    assert {model for model, _, scoped in data_test_outcomes(warehouse).values() if scoped} >= REFRESHED_BY_CONTACT
-    full = warehouse.dbt(["build", "--full-refresh", *NO_UNIT_TESTS], BASE_AS_OF)
-    assert full.returncode == 0, full.output
-    assert not any(scoped for _, _, scoped in data_test_outcomes(warehouse).values())
+    outcomes = data_test_outcomes(warehouse)
+    assert {model for model, _, _ in outcomes.values()} >= REFRESHED_BY_CONTACT
+    assert not any(scoped for _, _, scoped in outcomes.values())

@@ -62,15 +62,16 @@ def postgres_settings() -> dict[str, str]:
             "dbname": env.get("LEAD_FUNNEL_PG_DATABASE", "lead_funnel")}
 
 
-def postgres_connection() -> Any:
+def postgres_connection(dbname: str | None = None) -> Any:
     """A psycopg2 connection from the same LEAD_FUNNEL_PG_* variables (and defaults) as the dbt
-    profile's `postgres` output; LoaderError with a one-line reason when it cannot connect."""
+    profile's `postgres` output, to database `dbname` when given; LoaderError with a one-line
+    reason when it cannot connect."""
     import psycopg2
 
     settings = postgres_settings()
     try:
         return psycopg2.connect(host=settings["host"], port=int(settings["port"]),
-                                user=settings["user"], dbname=settings["dbname"],
+                                user=settings["user"], dbname=dbname or settings["dbname"],
                                 password=os.environ.get("LEAD_FUNNEL_PG_PASSWORD", ""))
     except psycopg2.Error as exc:
         raise LoaderError(f"cannot connect to PostgreSQL: {str(exc).strip()}") from exc

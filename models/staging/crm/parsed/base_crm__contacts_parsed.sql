@@ -39,6 +39,7 @@ typed as (
         {{ raw_record_text(raw_columns, email_columns=['email']) }} as raw_record,
         {#- the fingerprint that breaks ties between versions hashes the whole row, e-mail
             included; raw_record, which the quarantine shows, keeps only the e-mail's domain #}
+        row_hash,
         row_fingerprint,
         row_occurrence
     from unparsed

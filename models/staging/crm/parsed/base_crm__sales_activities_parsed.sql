@@ -36,6 +36,7 @@ typed as (
         {{ parse_timestamp_utc('occurred_at') }} as occurred_at,
         {{ parse_timestamp_utc('_loaded_at') }} as loaded_at,
         {{ raw_record_text(raw_columns) }} as raw_record,
+        row_hash,
         row_fingerprint,
         row_occurrence
     from unparsed
