@@ -105,3 +105,13 @@ def test_model_names_fit_postgres_identifiers() -> None:
     too_long = [path.stem for path in sorted((PROJECT / "models").rglob("*.sql"))
                 if len("__dbt__cte__" + path.stem) > 63]
     assert not too_long, too_long
+
+
+def test_unit_test_names_fit_postgres_identifiers() -> None:
+    """dbt names the relation a unit test runs in after the test: on PostgreSQL a name over 63
+    characters fails the test before it runs."""
+    names = [test["name"] for path in sorted((PROJECT / "models").rglob("*.yml"))
+             for test in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("unit_tests", [])]
+    assert len(names) > 50
+    too_long = [name for name in names if len(name) > 63]
+    assert not too_long, too_long
