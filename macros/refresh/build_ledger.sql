@@ -72,17 +72,23 @@
 {%- endmacro %}
 
 
+{#- The SQL values tuple of one ledger row, recorded now at this build's as_of. -#}
+{% macro build_ledger_row(model_name, run_invocation_id, event, config_fingerprint, raw_rows, detail=none) -%}
+    {%- set quoted_detail = 'null' if detail is none else "'" ~ detail | replace("'", "''") ~ "'" -%}
+    {{ return("('" ~ model_name ~ "', '" ~ run_invocation_id ~ "', '" ~ event ~ "', '" ~ lead_funnel.as_of_text()
+        ~ "', '" ~ config_fingerprint ~ "', " ~ raw_rows ~ ', ' ~ quoted_detail ~ ", cast('"
+        ~ modules.datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M:%S') ~ "' as " ~ dbt.type_timestamp() ~ '))') }}
+{%- endmacro %}
+
+
 {#- Statements replacing this model's ledger row(s) of `event` by one of this invocation. -#}
 {% macro write_build_ledger(event, detail=none, replaces_all=false) -%}
     {%- set relation = lead_funnel.build_ledger_relation() -%}
     {%- set raw_rows = run_query('select ' ~ lead_funnel.raw_row_total()).rows[0][0] -%}
-    {%- set quoted_detail = 'null' if detail is none else "'" ~ detail | replace("'", "''") ~ "'" -%}
     {%- do run_query('delete from ' ~ relation ~ " where model_name = '" ~ model.name ~ "'"
         ~ ('' if replaces_all else " and event = '" ~ event ~ "'")) -%}
-    {%- do run_query('insert into ' ~ relation ~ " values ('" ~ model.name ~ "', '" ~ invocation_id
-        ~ "', '" ~ event ~ "', '" ~ lead_funnel.as_of_text() ~ "', '" ~ lead_funnel.config_fingerprint()
-        ~ "', " ~ raw_rows ~ ', ' ~ quoted_detail ~ ", cast('"
-        ~ modules.datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M:%S') ~ "' as " ~ dbt.type_timestamp() ~ '))') -%}
+    {%- do run_query('insert into ' ~ relation ~ ' values ' ~ lead_funnel.build_ledger_row(
+        model.name, invocation_id, event, lead_funnel.config_fingerprint(), raw_rows, detail)) -%}
 {%- endmacro %}
 
 

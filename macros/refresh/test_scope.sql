@@ -39,11 +39,18 @@
 {%- endmacro %}
 
 
+{#- The data test nodes attached to a model. -#}
+{% macro attached_data_tests(model_unique_id) -%}
+    {{ return(graph.nodes.values() | selectattr('resource_type', 'equalto', 'test')
+              | selectattr('attached_node', 'equalto', model_unique_id) | list) }}
+{%- endmacro %}
+
+
 {#- md5 of the data tests attached to a model (their ids, arguments and where configs): a test
     added or changed since the model was last tested in full has not seen its older rows. -#}
 {% macro data_tests_fingerprint(model_unique_id) -%}
     {%- set parts = [] -%}
-    {%- for node in graph.nodes.values() if node.resource_type == 'test' and node.attached_node == model_unique_id -%}
+    {%- for node in lead_funnel.attached_data_tests(model_unique_id) -%}
         {%- do parts.append(node.unique_id ~ ' ' ~ tojson(node.test_metadata or {}, sort_keys=true) ~ ' ' ~ (node.config.where or '')) -%}
     {%- endfor -%}
     {{ return(local_md5(parts | sort | join('\n'))) }}
@@ -128,7 +135,7 @@
         {%- endfor -%}
         {%- for node in graph.nodes.values() if lead_funnel.refreshes_whole_contacts(node) -%}
             {%- set outcomes = [] -%}
-            {%- for test in graph.nodes.values() if test.resource_type == 'test' and test.attached_node == node.unique_id -%}
+            {%- for test in lead_funnel.attached_data_tests(node.unique_id) -%}
                 {%- do outcomes.append(statuses.get(test.unique_id, 'not run')) -%}
             {%- endfor -%}
             {%- if outcomes and outcomes | reject('equalto', 'pass') | list | length == 0 -%}
@@ -139,9 +146,8 @@
     {%- set ledger = lead_funnel.build_ledger_rows(fully_tested | map(attribute='name') | list) -%}
     {%- set rows = [] -%}
     {%- for node in fully_tested if ledger[node.name].succeeded is not none and ledger[node.name].started is none -%}
-        {%- do rows.append("('" ~ node.name ~ "', '" ~ ledger[node.name].succeeded.invocation_id ~ "', 'tested', '"
-            ~ lead_funnel.as_of_text() ~ "', '', 0, '" ~ lead_funnel.data_tests_fingerprint(node.unique_id) ~ "', cast('"
-            ~ modules.datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M:%S') ~ "' as " ~ dbt.type_timestamp() ~ '))') -%}
+        {%- do rows.append(lead_funnel.build_ledger_row(node.name, ledger[node.name].succeeded.invocation_id, 'tested',
+            '', 0, lead_funnel.data_tests_fingerprint(node.unique_id))) -%}
     {%- endfor -%}
     {%- if rows -%}
         {%- set relation = lead_funnel.build_ledger_relation() -%}
