@@ -347,6 +347,9 @@ def add_benchmark_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--work-dir", default=None,
                    help="keep the scratch files (data, DuckDB files, dbt targets) here "
                    "(default: a temporary directory, removed)")
+    p.add_argument("--no-reference", dest="reference", action="store_false",
+                   help="with --engine other than duckdb: skip the T0 builds and DuckDB's "
+                   "build of the same set (the ratio against DuckDB is then not printed)")
 
 
 def run_benchmark(args: argparse.Namespace) -> int:
@@ -355,5 +358,5 @@ def run_benchmark(args: argparse.Namespace) -> int:
                                        args.work_dir).report())
     else:
         print(engine_run.run_engine_benchmark(args.engine, args.contacts, args.seed,
-                                              args.work_dir).report())
+                                              args.work_dir, args.reference).report())
     return 0

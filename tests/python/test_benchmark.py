@@ -16,9 +16,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from lead_funnel.benchmarking.builds import SLOWEST, slowest_models
+from lead_funnel.benchmarking.builds import SLOWEST, BuildFigures, slowest_models
 from lead_funnel.benchmarking.duckdb_run import COMPILED_MOMENTS, BenchmarkResult, run_benchmark
-from lead_funnel.benchmarking.engine_run import run_engine_benchmark
+from lead_funnel.benchmarking.engine_run import (
+    EngineBenchmarkResult,
+    ReferenceFigures,
+    run_engine_benchmark,
+)
 from lead_funnel.benchmarking.queries import dense_comparison, floor_query, floor_sql
 from lead_funnel.dbt_runner import DbtError, build_command, dbt_env, project_dir
 from lead_funnel.warehouse.connections import postgres_connection, postgres_settings
@@ -124,7 +128,7 @@ def test_engine_benchmark_builds_in_a_database_of_its_own(
     <LEAD_FUNNEL_PG_DATABASE>_bench, refreshed to the next day's as_of, while the fixture build
     in the main database is left as it was."""
     fixture_contacts = postgres_marts.execute("select count(*) from analytics.lead_stages").fetchall()
-    result = run_engine_benchmark("postgres", 200, seed=5, work_dir=tmp_path)
+    result = run_engine_benchmark("postgres", 200, seed=5, work_dir=tmp_path, reference=False)
     assert result.engine == "postgres" and result.next_as_of > result.as_of
     assert all(n > 0 for n in result.day_rows.values())
     for build in (result.full, result.incremental):
@@ -146,6 +150,29 @@ def test_engine_benchmark_builds_in_a_database_of_its_own(
         assert raw_rows == total
     finally:
         connection.close()
+
+
+def _figures(label: str, seconds: float) -> BuildFigures:
+    return BuildFigures(label, seconds, 100.0, 100.0, 100.0, [("lead_stages", 1.0)], 40, Path("t"))
+
+
+def test_engine_benchmark_ratios_are_taken_above_each_engines_t0() -> None:
+    """PostgreSQL T0 30 s, full 130 s, refresh 55 s; DuckDB T0 20 s, full 70 s:
+    (130 - 30) / (70 - 20) = 2.00 and (55 - 30) / (130 - 30) = 0.25."""
+    reference = ReferenceFigures(_figures("fixture", 30.0), _figures("reference_fixture", 20.0),
+                                 _figures("reference_full", 70.0))
+    result = EngineBenchmarkResult(
+        engine="postgres", contacts=10, raw_rows={"contacts": 10}, day_rows={"contacts": 1},
+        load_seconds=1.0, append_seconds=1.0, full=_figures("full", 130.0),
+        incremental=_figures("refresh", 55.0), as_of="a", next_as_of="b", reference=reference)
+    assert reference.above_duckdb(result.full) == pytest.approx(2.0)
+    assert result.refresh_over_full == pytest.approx(0.25)
+    report = result.report()
+    assert "(full - T0) on postgres / (full - T0) on DuckDB: 100.0 / 50.0 = 2.00" in report
+    assert "(refresh - T0) / (full - T0) on postgres:     0.25" in report
+    without = EngineBenchmarkResult(**{**result.__dict__, "reference": None})
+    assert without.refresh_over_full == pytest.approx(55.0 / 130.0)
+    assert "(refresh) / (full): 0.42" in without.report()
 
 
 def test_engine_benchmark_names_the_engines_it_has() -> None:

@@ -17,6 +17,8 @@ from lead_funnel.benchmarking.proc_memory import PeakSampler
 from lead_funnel.dbt_runner import DAILY_BUILD_ARGS, DbtError, build_command, dbt_env, project_dir
 
 SLOWEST = 8
+# the as_of of the tiny fixture (tests/fixtures/raw), whose build is T0, dbt's fixed cost
+FIXTURE_AS_OF = "2024-07-01T00:00:00Z"
 
 
 @dataclass(frozen=True)

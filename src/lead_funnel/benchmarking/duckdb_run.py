@@ -32,6 +32,7 @@ from pathlib import Path
 import duckdb
 
 from lead_funnel.benchmarking.builds import (
+    FIXTURE_AS_OF,
     BuildFigures,
     row_counts_text,
     slowest_models_lines,
@@ -53,7 +54,6 @@ from lead_funnel.marts.access import REFRESH_SCHEMA, STAGING_SCHEMA
 from lead_funnel.warehouse.loading import load_directory
 
 COMPILED_MOMENTS = Path("target/compiled/lead_funnel/models/intermediate/scoring/int_engagement_moments_scored.sql")
-FIXTURE_AS_OF = "2024-07-01T00:00:00Z"
 
 
 @dataclass

@@ -7,6 +7,11 @@ as the EL tool would (``generate --next-day``, ``load --append``) and times a pl
 ``dbt build`` with ``as_of`` one day on; it prints both with the slowest models of each
 (``run_results.json``). The floor query is DuckDB's and is not repeated here.
 
+The reference (unless ``reference=False``): T0 on the engine (the fixture build,
+tests/fixtures/raw, before the generated set is loaded) and, in the same process, DuckDB's T0
+and full build of the same generated files, so that the report prints the engine's cost above
+its fixed cost against DuckDB's: (engine full - engine T0) / (DuckDB full - DuckDB T0).
+
 Each engine gets a workspace of its own, so that the fixture builds of ``make test`` are left
 alone: PostgreSQL builds in the database ``<LEAD_FUNNEL_PG_DATABASE>_bench`` (dropped and created:
 the role needs CREATEDB), the local Spark session keeps its catalog in the work directory (the
@@ -26,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lead_funnel.benchmarking.builds import (
+    FIXTURE_AS_OF,
     BuildFigures,
     row_counts_text,
     slowest_models_lines,
@@ -40,6 +46,7 @@ from lead_funnel.warehouse.connections import (
     postgres_settings,
     recreate_postgres_database,
 )
+from lead_funnel.warehouse.loading import load_directory
 
 OTHER_ENGINES = ("postgres", "spark", "spark_cluster")
 
@@ -56,6 +63,13 @@ class EngineBenchmarkResult:
     incremental: BuildFigures
     as_of: str
     next_as_of: str
+    reference: ReferenceFigures | None = None
+
+    @property
+    def refresh_over_full(self) -> float:
+        """(refresh - T0) / (full - T0) on the engine; plain refresh / full without a T0."""
+        fixed = self.reference.engine_fixture.seconds if self.reference else 0.0
+        return (self.incremental.seconds - fixed) / (self.full.seconds - fixed)
 
     def report(self) -> str:
         rows, day = row_counts_text(self.raw_rows), row_counts_text(self.day_rows)
@@ -67,10 +81,40 @@ class EngineBenchmarkResult:
             "dbt build (seeds, models, data tests, unit tests):",
             f"  full build, as_of {self.as_of}  {self.full.line()}",
             f"  one-day refresh, as_of {self.next_as_of} {self.incremental.line()}",
-            f"(refresh) / (full): {self.incremental.seconds / self.full.seconds:.2f}",
-            *slowest_models_lines(self.full, self.incremental),
         ]
+        if self.reference is None:
+            lines.append(f"(refresh) / (full): {self.refresh_over_full:.2f}")
+        else:
+            lines += self.reference.lines(self.engine, self.full)
+            lines.append(f"(refresh - T0) / (full - T0) on {self.engine}: "
+                         f"{self.refresh_over_full:8.2f}")
+        lines += slowest_models_lines(self.full, self.incremental)
         return "\n".join(lines)
+
+
+@dataclass
+class ReferenceFigures:
+    """The fixed cost on the engine and DuckDB's build of the same generated set."""
+    engine_fixture: BuildFigures
+    duckdb_fixture: BuildFigures
+    duckdb_full: BuildFigures
+
+    def above_duckdb(self, full: BuildFigures) -> float:
+        """(engine full - engine T0) / (DuckDB full - DuckDB T0)."""
+        return ((full.seconds - self.engine_fixture.seconds)
+                / (self.duckdb_full.seconds - self.duckdb_fixture.seconds))
+
+    def lines(self, engine: str, full: BuildFigures) -> list[str]:
+        return [
+            f"  T0 on {engine}: fixture (tests/fixtures/raw)  {self.engine_fixture.line()}",
+            "reference, DuckDB in the same run:",
+            f"  T0 fixture                              {self.duckdb_fixture.line()}",
+            f"  full build of the same files            {self.duckdb_full.line()}",
+            f"(full - T0) on {engine} / (full - T0) on DuckDB: "
+            f"{full.seconds - self.engine_fixture.seconds:.1f} / "
+            f"{self.duckdb_full.seconds - self.duckdb_fixture.seconds:.1f} = "
+            f"{self.above_duckdb(full):.2f}",
+        ]
 
 
 def _engine_env(engine: str) -> dict[str, str]:
@@ -100,18 +144,39 @@ def _load(engine: str, data_dir: Path, work: Path, env: dict[str, str], append: 
 
 
 def run_engine_benchmark(engine: str, contacts: int, seed: int = 42,
-                         work_dir: Path | str | None = None) -> EngineBenchmarkResult:
-    """A full build and a one-day refresh of ``contacts`` generated contacts on ``engine``."""
+                         work_dir: Path | str | None = None,
+                         reference: bool = True) -> EngineBenchmarkResult:
+    """A full build and a one-day refresh of ``contacts`` generated contacts on ``engine``;
+    with ``reference``, the T0 builds and DuckDB's full build of the same files too."""
     if engine not in OTHER_ENGINES:
         raise DbtError(f"no engine benchmark for {engine!r} (available: duckdb, "
                        + ", ".join(OTHER_ENGINES) + ")")
     with work_directory(work_dir, f"lead_funnel_bench_{engine}_") as work:
-        return _run(engine, contacts, seed, work)
+        return _run(engine, contacts, seed, work, reference)
 
 
-def _run(engine: str, contacts: int, seed: int, work: Path) -> EngineBenchmarkResult:
+def _duckdb_reference(data_dir: Path, as_of: str, work: Path, project: Path,
+                      engine_fixture: BuildFigures) -> ReferenceFigures:
+    """DuckDB's T0 and full build of the files in ``data_dir``, in files of ``work``."""
+    fixture_db, database = work / "reference_fixture.duckdb", work / "reference.duckdb"
+    for path in (fixture_db, database):
+        path.unlink(missing_ok=True)
+    load_directory(project / "tests" / "fixtures" / "raw", str(fixture_db), "raw")
+    fixture = timed_build("reference_fixture", fixture_db, FIXTURE_AS_OF, work, project)
+    load_directory(data_dir, str(database), "raw")
+    full = timed_build("reference_full", database, as_of, work, project)
+    return ReferenceFigures(engine_fixture, fixture, full)
+
+
+def _run(engine: str, contacts: int, seed: int, work: Path,
+         reference: bool) -> EngineBenchmarkResult:
     project = project_dir()
     env = _engine_env(engine)
+    engine_fixture = None
+    if reference:
+        _load(engine, project / "tests" / "fixtures" / "raw", work, env, append=False)
+        engine_fixture = timed_build("fixture", None, FIXTURE_AS_OF, work, project, engine, env,
+                                     cwd=work)
     data_dir, day_dir = work / "raw", work / "day1"
     manifest = generate_to_dir(data_dir, GeneratorConfig(contacts=contacts, seed=seed,
                                                          dirty_rate=0.02))
@@ -122,8 +187,10 @@ def _run(engine: str, contacts: int, seed: int, work: Path) -> EngineBenchmarkRe
     append_seconds = _load(engine, day_dir, work, env, append=True)
     incremental = timed_build("refresh", None, str(day["as_of"]), work, project, engine, env,
                               cwd=work)
+    figures = (None if engine_fixture is None
+               else _duckdb_reference(data_dir, as_of, work, project, engine_fixture))
     return EngineBenchmarkResult(
         engine=engine, contacts=contacts, raw_rows=dict(manifest["raw_rows"]),
         day_rows=dict(day["raw_rows"]), load_seconds=load_seconds,
         append_seconds=append_seconds, full=full, incremental=incremental, as_of=as_of,
-        next_as_of=str(day["as_of"]))
+        next_as_of=str(day["as_of"]), reference=figures)
