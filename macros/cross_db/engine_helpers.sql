@@ -35,3 +35,23 @@
         cast({{ field }} as {{ type }})
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- `not materialized` where a CTE can be told so (DuckDB, PostgreSQL): a CTE that only reads a
+    table and is read twice is then scanned twice instead of being copied whole first (the raw
+    table of a parsed model: 19 s of CPU at 18.6 M rows on DuckDB). Elsewhere nothing: Spark
+    has no such syntax and inlines CTEs. -#}
+{% macro not_materialized() -%}
+    {{ return(adapter.dispatch('not_materialized', 'lead_funnel')()) }}
+{%- endmacro %}
+
+{% macro default__not_materialized() -%}
+{%- endmacro %}
+
+{% macro duckdb__not_materialized() -%}
+    not materialized
+{%- endmacro %}
+
+{% macro postgres__not_materialized() -%}
+    not materialized
+{%- endmacro %}

@@ -42,8 +42,7 @@
     {%- set offset_text = "replace(" ~ lead_funnel.regex_extract(text, with_offset, 2) ~ ", ':', '')" -%}
     case
         when {{ lead_funnel.regex_matches(text, with_offset) }}
-            then {{ dbt.dateadd(
-                'minute',
+            then {{ lead_funnel.add_minutes(
                 "-1 * (case when upper(" ~ offset_text ~ ") = 'Z' then 0 else"
                     ~ " (case when substring(" ~ offset_text ~ ", 1, 1) = '-' then -1 else 1 end)"
                     ~ " * (cast(substring(" ~ offset_text ~ ", 2, 2) as integer) * 60"
@@ -93,4 +92,20 @@
             then cast({{ text }} as timestamptz) at time zone 'UTC'
         else {{ lead_funnel.default__parse_timestamp_utc(expression) }}
     end
+{%- endmacro %}
+
+
+{#- `timestamp_expression` plus `minutes_expression` minutes, to the microsecond. dbt.dateadd on
+    Spark goes through unix_timestamp(), which drops the fraction of a second; timestampadd keeps
+    it. -#}
+{% macro add_minutes(minutes_expression, timestamp_expression) -%}
+    {{ return(adapter.dispatch('add_minutes', 'lead_funnel')(minutes_expression, timestamp_expression)) }}
+{%- endmacro %}
+
+{% macro default__add_minutes(minutes_expression, timestamp_expression) -%}
+    {{ dbt.dateadd('minute', minutes_expression, timestamp_expression) }}
+{%- endmacro %}
+
+{% macro spark__add_minutes(minutes_expression, timestamp_expression) -%}
+    timestampadd(MINUTE, {{ minutes_expression }}, {{ timestamp_expression }})
 {%- endmacro %}

@@ -9,9 +9,11 @@
     downstream is then recomputed (macros/refresh/checkpoint.sql, refresh_scope). -#}
 
 {#- The CTEs between a parsed model's `source` CTE and its `typed` CTE: every raw column plus
-    row_hash, row_fingerprint and row_occurrence, as `unparsed`: on an incremental run only the
-    rows not parsed yet (or every row when some parsed row vanished from raw). `raw_columns`:
-    the raw columns the fingerprint hashes.
+    row_text (the raw record as text, raw_record_text: made once, then hashed, fingerprinted and
+    kept as raw_record where no column needs redacting), row_hash, row_fingerprint and
+    row_occurrence, as `unparsed`: on an incremental run only the rows not parsed yet (or every
+    row when some parsed row vanished from raw). `raw_columns`: the raw columns the fingerprint
+    hashes.
 
     Raw rows are grouped by row_hash, a cheap hash of the same text the fingerprint hashes
     (raw_row_hash; identical rows share it). A group whose raw row count exceeds the parsed
@@ -19,19 +21,31 @@
     and compared with the parsed rows by (row_fingerprint, row_occurrence). A hash collision
     only widens a group, so no row is missed: a group with the same count on both sides has
     nothing new unless a raw row vanished and another of the very same hash took its place.
+    A hash with more parsed than raw rows means a parsed row vanished from raw: then every hash
+    counts as changed and no parsed row as processed, so every raw row is parsed again (the
+    raw rows are grouped once, in the same statement).
     On a full build, only the raw rows that share their hash with another are numbered by a
     window; every other row is its text's first occurrence. -#}
 {% macro unparsed_raw_rows(raw_columns) -%}
 {%- set record_text = lead_funnel.raw_record_text(raw_columns) -%}
+recorded as (
+
+    select
+        *,
+        {{ record_text }} as row_text
+    from source
+
+),
+
 hashed as (
 
     select
         *,
-        {{ lead_funnel.raw_row_hash(record_text) }} as row_hash
-    from source
+        {{ lead_funnel.raw_row_hash('row_text') }} as row_hash
+    from recorded
 
 ),
-{% if lead_funnel.is_refresh_run() and not lead_funnel.parsed_rows_vanished(raw_columns) %}
+{% if lead_funnel.is_refresh_run() and lead_funnel.has_row_hash_column() %}
 processed_counts as (
 
     select
@@ -52,15 +66,33 @@ raw_counts as (
 
 ),
 
+hash_counts as (
+
+    select
+        coalesce(raw_counts.row_hash, processed_counts.row_hash) as row_hash,
+        coalesce(raw_counts.raw_rows, 0) as raw_rows,
+        coalesce(processed_counts.parsed_rows, 0) as parsed_rows
+    from raw_counts
+    full outer join processed_counts
+        on raw_counts.row_hash = processed_counts.row_hash
+
+),
+
+vanished as (
+
+    select count(*) > 0 as has_vanished_rows
+    from hash_counts
+    where parsed_rows > raw_rows
+
+),
+
 changed_hashes as (
 
-    select raw_counts.row_hash
-    from raw_counts
-    left join processed_counts
-        on raw_counts.row_hash = processed_counts.row_hash
+    select row_hash
+    from hash_counts
     where
-        processed_counts.row_hash is null
-        or raw_counts.raw_rows > processed_counts.parsed_rows
+        raw_rows > parsed_rows
+        or (raw_rows > 0 and (select has_vanished_rows from vanished))
 
 ),
 
@@ -72,7 +104,7 @@ numbered as (
     from (
         select
             hashed.*,
-            {{ dbt.hash(record_text) }} as row_fingerprint
+            {{ dbt.hash('row_text') }} as row_fingerprint
         from hashed
         inner join changed_hashes
             on hashed.row_hash = changed_hashes.row_hash
@@ -88,6 +120,7 @@ processed as (
     from {{ this }} as parsed_rows
     inner join changed_hashes
         on parsed_rows.row_hash = changed_hashes.row_hash
+    where not (select has_vanished_rows from vanished)
 
 ),
 
@@ -116,7 +149,7 @@ fingerprinted as (
 
     select
         *,
-        {{ dbt.hash(record_text) }} as row_fingerprint
+        {{ dbt.hash('row_text') }} as row_fingerprint
     from hashed
 
 ),
@@ -140,24 +173,17 @@ unparsed as (
 {%- endmacro %}
 
 
-{#- Whether the calling parsed model's table holds a row its raw table no longer has: a hash
-    with more parsed rows than raw rows (an extract replaced or shrunk rather than appended).
-    The build then parses every raw row again, and everything downstream is recomputed.
-    Raises when the table predates row_hash (built by an earlier version). -#}
-{% macro parsed_rows_vanished(raw_columns) -%}
-    {%- if not execute -%}{{ return(false) }}{%- endif -%}
+{#- Whether the calling parsed model's table has row_hash, which change detection needs (true at
+    compile time). Raises when the table predates it (built by an earlier version). -#}
+{% macro has_row_hash_column() -%}
+    {%- if not execute -%}{{ return(true) }}{%- endif -%}
     {%- if 'row_hash' not in (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) -%}
         {{ exceptions.raise_compiler_error(
             "lead_funnel: " ~ this ~ " was built by an earlier version of lead_funnel (it has no "
             ~ "row_hash column, which change detection needs): run `dbt build --full-refresh` "
             ~ "once (docs/funnel_rules.md §7)") }}
     {%- endif -%}
-    {%- set vanished = run_query(
-        'select count(*) from (select row_hash, count(*) as parsed_rows from ' ~ this ~ ' group by row_hash) as parsed_counts'
-        ~ ' left join (select ' ~ lead_funnel.raw_row_hash(lead_funnel.raw_record_text(raw_columns)) ~ ' as row_hash, count(*) as raw_rows from '
-        ~ lead_funnel.parsed_raw_relation() ~ ' group by 1) as raw_counts on parsed_counts.row_hash = raw_counts.row_hash'
-        ~ ' where raw_counts.row_hash is null or raw_counts.raw_rows < parsed_counts.parsed_rows').rows[0][0] -%}
-    {{ return(vanished > 0) }}
+    {{ return(true) }}
 {%- endmacro %}
 
 

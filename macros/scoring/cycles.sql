@@ -1,17 +1,17 @@
 {#- Recycle cycles (docs/funnel_rules.md §4), the one home of the rule: every sales_rejected activity closes a
     cycle and starts the next; a row at time t belongs to cycle
     1 + (number of sales_rejected with occurred_at < t).
-    Returns a select of (key_column, cycle_number) for every row of `rows_relation`
-    (columns key_column, its unique key, contact_id, occurred_at). The contact's rejections,
+    Returns a select of every column of `rows_relation` (which has contact_id and occurred_at)
+    plus cycle_number, one row per row. The contact's rejections,
     read here from the staged sales activities, become windows: from each distinct rejection
     instant d (exclusive) to the next one (inclusive, open after the last), cycle 1 + the
     rejections at or before d. A row falls in at most one window of its contact, and in none
     (cycle 1) when it is at or before the first rejection, has none, or has no occurred_at.
     So the rows are joined, never grouped or sorted: rejections are few, and a planner that
     cannot estimate the rows of a CTE (PostgreSQL) still sees one output row per input row. -#}
-{% macro assign_cycle_numbers(rows_relation, key_column) -%}
+{% macro assign_cycle_numbers(rows_relation) -%}
     select
-        cycle_rows.{{ key_column }},
+        cycle_rows.*,
         coalesce(cycle_windows.cycle_number, 1) as cycle_number
     from {{ rows_relation }} as cycle_rows
     left join (

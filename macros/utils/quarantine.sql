@@ -13,12 +13,15 @@
     quarantine reason in docs/funnel_rules.md §3 order: the row's own early reasons (missing_key,
     missing_timestamp, unparseable_timestamp), then after_as_of (`timestamp_column` later than
     as_of), then orphan_contact_id (when `checks_orphans`: the contact is not staged), then the
-    row's own late reasons (unknown_activity_type, won_not_closed, negative_amount). -#}
+    row's own late reasons (unknown_activity_type, won_not_closed, negative_amount). raw_record
+    (the raw text, read by dq_quarantined_rows) is kept on quarantined rows only: on usable rows
+    it is null, which spares writing the raw text of every usable row a second time. -#}
 {% macro quarantine_checked_rows(parsed_model, timestamp_column, checks_orphans=true) -%}
     {%- set parsed_relation = ref(parsed_model) -%}
     {#- In a unit test the parsed model is the test's input CTE: nothing to describe (Spark's
-        describe of it fails and pyspark logs an ERROR line for it), so the rows keep parsed.*.
-        The parsed model's bookkeeping (row_hash, row_occurrence, parsed_batch) stays there. -#}
+        describe of it fails and pyspark logs an ERROR line for it), so the rows keep parsed.*
+        (raw_record as given). The parsed model's bookkeeping (row_hash, row_occurrence,
+        parsed_batch) stays there. -#}
     {%- set columns = adapter.get_columns_in_relation(parsed_relation) | map(attribute='name')
         | reject('in', ['row_hash', 'row_occurrence', 'parsed_batch']) | list
         if execute and not parsed_relation.is_cte else [] -%}
@@ -41,14 +44,10 @@ staged_contacts as (
 
 ),
 {% endif %}
-final as (
+checked as (
 
     select
-        {%- for column in columns %}
-        parsed.{{ column }},
-        {%- else %}
         parsed.*,
-        {%- endfor %}
         coalesce(
             parsed.early_quarantine_reason,
             {{ lead_funnel.first_quarantine_reason(dynamic_checks) }},
@@ -59,6 +58,25 @@ final as (
     left join staged_contacts
         on parsed.contact_id = staged_contacts.contact_id
     {%- endif %}
+
+),
+
+final as (
+
+    select
+        {%- for column in columns %}
+        {%- if column | lower == 'raw_record' %}
+        case when quarantine_reason is not null then raw_record end as raw_record,
+        {%- else %}
+        {{ column }},
+        {%- endif %}
+        {%- else %}
+        checked.*
+        {%- endfor %}
+        {%- if columns %}
+        quarantine_reason
+        {%- endif %}
+    from checked
 
 )
 

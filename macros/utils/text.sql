@@ -48,7 +48,7 @@
         {%- endif -%}
         {%- if not loop.last %}{% do parts.append("'; '") %}{% endif -%}
     {%- endfor -%}
-    {{ dbt.concat(parts) }}
+    {{ lead_funnel.concat_texts(parts) }}
 {%- endmacro %}
 
 
@@ -61,4 +61,12 @@
         when {{ dbt.position("'@'", text) }} = 0 then '***'
         else {{ dbt.concat(["'***@'", "coalesce(" ~ lead_funnel.regex_extract(text, '@([^@]*)$', 1) ~ ", '')"]) }}
     end
+{%- endmacro %}
+
+
+{#- Texts joined in one call, `concat(a, b, ...)`, for expressions that are never null. DuckDB's
+    dbt.concat chains `||`, which copies the growing text at every step: one call is several
+    times faster on a raw record of twenty parts (DuckDB, PostgreSQL and Spark all have it). -#}
+{% macro concat_texts(parts) -%}
+    concat({{ parts | join(', ') }})
 {%- endmacro %}

@@ -17,6 +17,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from lead_funnel.contract import TABLES
@@ -260,3 +261,24 @@ def test_rows_written_without_their_tests_are_tested_in_full_by_the_next_build(
     outcomes = data_test_outcomes(warehouse)
     assert {model for model, _, _ in outcomes.values()} >= REFRESHED_BY_CONTACT
     assert not any(scoped for _, _, scoped in outcomes.values())
+
+
+def test_an_extract_replaced_with_fewer_rows_is_parsed_again_in_full(
+        base: Base, tmp_path: Path) -> None:
+    """Raw events replaced rather than appended: three rows the base build parsed are gone,
+    and day 1 is appended. The parsed events model finds a row_hash with more parsed than raw
+    rows in the same statement that finds the new rows, so it parses every raw row again under
+    one new batch (the other parsed models, appended to, keep two batches), and the plain build
+    equals the full refresh."""
+    warehouse = copy_of(base, tmp_path)
+    with duckdb.connect(str(warehouse.database)) as connection:
+        connection.execute("delete from raw.engagement_events where event_id in "
+                           "(select event_id from raw.engagement_events order by event_id limit 3)")
+    append_day(warehouse, base.day1)
+    assert plain_build_equals_full_refresh(warehouse, base.day1_as_of) == []
+    batches = {relation: count for relation in ("base_marketing__engagement_events_parsed",
+                                                "base_crm__contacts_parsed")
+               for (count,) in query(warehouse.database,
+                                     "select count(distinct parsed_batch) from {0}", relation)}
+    assert batches == {"base_marketing__engagement_events_parsed": 1,
+                       "base_crm__contacts_parsed": 2}

@@ -16,9 +16,9 @@ mql_moments as (
 
 ),
 
-cycle_numbers as (
+cycled_events as (
 
-    {{ assign_cycle_numbers('events', 'event_id') }}
+    {{ assign_cycle_numbers('events') }}
 
 ),
 
@@ -28,18 +28,16 @@ touches as (
         mql_moments.contact_id,
         mql_moments.cycle_number,
         mql_moments.mql_event_at,
-        events.event_id,
-        events.campaign_id,
-        events.occurred_at,
-        events.occurred_at = mql_moments.mql_event_at as is_at_mql_moment
-    from events
-    inner join cycle_numbers
-        on events.event_id = cycle_numbers.event_id
+        cycled_events.event_id,
+        cycled_events.campaign_id,
+        cycled_events.occurred_at,
+        cycled_events.occurred_at = mql_moments.mql_event_at as is_at_mql_moment
+    from cycled_events
     inner join mql_moments
         on
-            events.contact_id = mql_moments.contact_id
-            and cycle_numbers.cycle_number = mql_moments.cycle_number
-            and events.occurred_at <= mql_moments.mql_event_at
+            cycled_events.contact_id = mql_moments.contact_id
+            and cycled_events.cycle_number = mql_moments.cycle_number
+            and cycled_events.occurred_at <= mql_moments.mql_event_at
 
 ),
 

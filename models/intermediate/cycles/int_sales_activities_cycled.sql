@@ -18,31 +18,29 @@ bant_checked as (
 
 ),
 
-cycle_numbers as (
+cycled as (
 
-    {{ assign_cycle_numbers('activities', 'activity_id') }}
+    {{ assign_cycle_numbers('bant_checked') }}
 
 ),
 
 final as (
 
     select
-        bant_checked.activity_id,
-        bant_checked.contact_id,
-        bant_checked.owner_id,
-        bant_checked.activity_type,
-        bant_checked.rejection_reason,
-        bant_checked.bant_confirmed_count,
-        bant_checked.has_enough_bant,
-        bant_checked.is_acceptance,
-        bant_checked.is_rejection,
-        bant_checked.is_disqualification,
-        bant_checked.is_qualification and bant_checked.has_enough_bant as is_sql_qualification,
-        bant_checked.occurred_at,
-        cast(cycle_numbers.cycle_number as {{ dbt.type_bigint() }}) as cycle_number
-    from bant_checked
-    inner join cycle_numbers
-        on bant_checked.activity_id = cycle_numbers.activity_id
+        cycled.activity_id,
+        cycled.contact_id,
+        cycled.owner_id,
+        cycled.activity_type,
+        cycled.rejection_reason,
+        cycled.bant_confirmed_count,
+        cycled.has_enough_bant,
+        cycled.is_acceptance,
+        cycled.is_rejection,
+        cycled.is_disqualification,
+        cycled.is_qualification and cycled.has_enough_bant as is_sql_qualification,
+        cycled.occurred_at,
+        cast(cycled.cycle_number as {{ dbt.type_bigint() }}) as cycle_number
+    from cycled
 
 )
 

@@ -151,31 +151,28 @@ keyed_entries as (
 entry_instants as (
 
     select
-        entry_key,
-        contact_id,
+        *,
         entered_at as occurred_at
     from keyed_entries
 
 ),
 
-cycle_numbers as (
+cycled_entries as (
 
-    {{ assign_cycle_numbers('entry_instants', 'entry_key') }}
+    {{ assign_cycle_numbers('entry_instants') }}
 
 ),
 
 final as (
 
     select
-        keyed_entries.contact_id,
-        keyed_entries.stage,
-        keyed_entries.stage_order,
-        keyed_entries.entered_at,
-        keyed_entries.entry_key,
-        cast(cycle_numbers.cycle_number as {{ dbt.type_bigint() }}) as cycle_number
-    from keyed_entries
-    inner join cycle_numbers
-        on keyed_entries.entry_key = cycle_numbers.entry_key
+        contact_id,
+        stage,
+        stage_order,
+        entered_at,
+        entry_key,
+        cast(cycle_number as {{ dbt.type_bigint() }}) as cycle_number
+    from cycled_entries
 
 )
 

@@ -17,28 +17,29 @@ behavioral_rules as (
 
 ),
 
-cycle_numbers as (
+cycled_events as (
 
-    {{ assign_cycle_numbers('events', 'event_id') }}
+    {{ assign_cycle_numbers('events') }}
 
 ),
 
 matches as (
 
     select
-        events.event_id,
-        events.contact_id,
-        events.event_type,
-        events.occurred_at,
+        cycled_events.event_id,
+        cycled_events.contact_id,
+        cycled_events.event_type,
+        cycled_events.occurred_at,
+        cycled_events.cycle_number,
         behavioral_rules.rule_id,
         behavioral_rules.points as rule_points,
         behavioral_rules.max_per_day,
         coalesce(behavioral_rules.is_hand_raiser, false) as is_hand_raiser,
         coalesce(behavioral_rules.is_product_usage, false) as is_product_usage
-    from events
+    from cycled_events
     inner join behavioral_rules
         on {{ behavioral_rule_matches(
-            'events.event_type', 'events.page_url',
+            'cycled_events.event_type', 'cycled_events.page_url',
             'behavioral_rules.event_type', 'behavioral_rules.url_contains') }}
 
 ),
@@ -64,14 +65,12 @@ final as (
         capped.rule_id,
         capped.event_type,
         capped.occurred_at,
-        cast(cycle_numbers.cycle_number as {{ dbt.type_bigint() }}) as cycle_number,
+        cast(capped.cycle_number as {{ dbt.type_bigint() }}) as cycle_number,
         capped.rule_points,
         capped.points,
         capped.is_hand_raiser,
         capped.is_product_usage
     from capped
-    inner join cycle_numbers
-        on capped.event_id = cycle_numbers.event_id
 
 )
 

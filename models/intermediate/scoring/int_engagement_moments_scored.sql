@@ -5,7 +5,8 @@
     Both scores are the same computation, side by side in one ordered window pass per contact
     and cycle: a running sum of points * 2 ^ (d / H) rescaled at each instant. Cycles longer than 512 half-lives are split into segments, each
     with its own anchor; the totals of earlier segments are carried forward with their decay,
-    so the powers never overflow. -#}
+    so the powers never overflow; only cycles that span more than one segment take that path.
+    The moments' columns are carried through the window passes, never joined back. -#}
 {%- set score_kinds = ['engagement', 'product'] -%}
 
 with
@@ -38,7 +39,12 @@ anchored as (
         *,
         {{ days_between(
             'min(occurred_at) over (partition by contact_id, cycle_number)', 'occurred_at') }}
-            as days_since_cycle_start
+            as days_since_cycle_start,
+        {{ days_between(
+            'min(occurred_at) over (partition by contact_id, cycle_number)',
+            'max(occurred_at) over (partition by contact_id, cycle_number)') }}
+            as cycle_span_days,
+        occurred_at = max(occurred_at) over (partition by contact_id, cycle_number) as is_latest_in_cycle
     from moments
 
 ),
@@ -49,7 +55,8 @@ segmented as (
         *,
         coalesce(floor(days_since_cycle_start / {{ decay_segment_days() }}), 0) as decay_segment,
         coalesce(floor(days_since_cycle_start / {{ decay_segment_days() }}), 0)
-        * coalesce({{ decay_segment_days() }}, 0) as segment_start_days
+        * coalesce({{ decay_segment_days() }}, 0) as segment_start_days,
+        coalesce(floor(cycle_span_days / {{ decay_segment_days() }}), 0) as last_decay_segment
     from anchored
 
 ),
@@ -76,6 +83,7 @@ segment_totals as (
         decay_segment,
         max(occurred_at) as segment_end_at
     from segmented
+    where decay_segment < last_decay_segment
     group by contact_id, cycle_number, decay_segment
 
 ),
@@ -121,6 +129,7 @@ carried_from_earlier_segments as (
             scored_within_segment.contact_id = segment_end_scores.contact_id
             and scored_within_segment.cycle_number = segment_end_scores.cycle_number
             and scored_within_segment.decay_segment > segment_end_scores.decay_segment
+    where scored_within_segment.decay_segment > 0
     group by
         scored_within_segment.contact_id,
         scored_within_segment.cycle_number,
@@ -134,6 +143,11 @@ scores_by_kind as (
         scored_within_segment.contact_id,
         scored_within_segment.cycle_number,
         scored_within_segment.occurred_at,
+        scored_within_segment.engagement_points,
+        scored_within_segment.product_points,
+        scored_within_segment.has_hand_raiser,
+        scored_within_segment.matched_event_count,
+        scored_within_segment.is_latest_in_cycle,
         {%- for score_kind in score_kinds %}
             scored_within_segment.segment_{{ score_kind }}_score
             + coalesce(carried_from_earlier_segments.carried_{{ score_kind }}_score, 0)
@@ -151,26 +165,19 @@ scores_by_kind as (
 final as (
 
     select
-        moments.contact_id,
-        moments.cycle_number,
-        moments.occurred_at,
-        cast(moments.engagement_points as {{ type_double() }}) as points,
-        moments.has_hand_raiser,
-        cast(moments.matched_event_count as {{ dbt.type_bigint() }}) as matched_event_count,
-        cast(scores_by_kind.uncapped_engagement_score as {{ type_double() }}) as uncapped_engagement_score,
-        cast({{ capped_engagement_score('scores_by_kind.uncapped_engagement_score') }} as {{ type_double() }})
+        contact_id,
+        cycle_number,
+        occurred_at,
+        cast(engagement_points as {{ type_double() }}) as points,
+        has_hand_raiser,
+        cast(matched_event_count as {{ dbt.type_bigint() }}) as matched_event_count,
+        cast(uncapped_engagement_score as {{ type_double() }}) as uncapped_engagement_score,
+        cast({{ capped_engagement_score('uncapped_engagement_score') }} as {{ type_double() }})
             as engagement_score,
-        cast(moments.product_points as {{ type_double() }}) as product_points,
-        cast(scores_by_kind.uncapped_product_score as {{ type_double() }}) as product_score,
-        row_number() over (
-            partition by moments.contact_id, moments.cycle_number order by moments.occurred_at desc
-        ) = 1 as is_latest_in_cycle
-    from moments
-    inner join scores_by_kind
-        on
-            moments.contact_id = scores_by_kind.contact_id
-            and moments.cycle_number = scores_by_kind.cycle_number
-            and moments.occurred_at = scores_by_kind.occurred_at
+        cast(product_points as {{ type_double() }}) as product_points,
+        cast(uncapped_product_score as {{ type_double() }}) as product_score,
+        is_latest_in_cycle
+    from scores_by_kind
 
 )
 

@@ -1,22 +1,40 @@
-{#- One row per event_id: the earliest delivery (_loaded_at, null lowest) of the usable rows. -#}
+{#- One row per event_id: the earliest delivery (_loaded_at, null lowest; then the row
+    fingerprint) of the usable rows. Only the event ids delivered more than once are ranked: the
+    others, nearly all of them, pass through without being sorted. -#}
 with
 
-usable_events as (
+usable_events as {{ not_materialized() }} (
 
     select * from {{ ref('base_marketing__engagement_events_screened') }}
     where quarantine_reason is null and {{ refresh_filter('contact_id') }}
 
 ),
 
+redelivered_event_ids as (
+
+    select event_id
+    from usable_events
+    group by event_id
+    having count(*) > 1
+
+),
+
 ranked_deliveries as (
 
     select
-        *,
+        usable_events.*,
+        cast(1 as {{ dbt.type_bigint() }}) as delivery_rank
+    from usable_events
+    where usable_events.event_id not in (select redelivered_event_ids.event_id from redelivered_event_ids)
+    union all
+    select
+        usable_events.*,
         row_number() over (
-            partition by event_id
-            order by loaded_at asc nulls first, row_fingerprint asc
+            partition by usable_events.event_id
+            order by usable_events.loaded_at asc nulls first, usable_events.row_fingerprint asc
         ) as delivery_rank
     from usable_events
+    where usable_events.event_id in (select redelivered_event_ids.event_id from redelivered_event_ids)
 
 ),
 

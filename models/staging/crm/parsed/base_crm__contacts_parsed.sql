@@ -12,7 +12,7 @@
 
 with
 
-source as (
+source as {{ not_materialized() }} (
 
     select * from {{ crm_raw_relation('contacts') }}
 

@@ -12,7 +12,7 @@
 
 with
 
-source as (
+source as {{ not_materialized() }} (
 
     select * from {{ crm_raw_relation('opportunities') }}
 
@@ -35,7 +35,7 @@ typed as (
         {{ parse_timestamp_utc('closed_at') }} as closed_at_in_source,
         {{ parse_timestamp_utc('updated_at') }} as updated_at,
         {{ parse_timestamp_utc('_loaded_at') }} as loaded_at,
-        {{ raw_record_text(raw_columns) }} as raw_record,
+        row_text as raw_record,
         row_hash,
         row_fingerprint,
         row_occurrence

@@ -12,7 +12,7 @@
 
 with
 
-source as (
+source as {{ not_materialized() }} (
 
     select * from {{ crm_raw_relation('sales_activities') }}
 
@@ -35,7 +35,7 @@ typed as (
         {{ clean_text('occurred_at') }} as occurred_at_text,
         {{ parse_timestamp_utc('occurred_at') }} as occurred_at,
         {{ parse_timestamp_utc('_loaded_at') }} as loaded_at,
-        {{ raw_record_text(raw_columns) }} as raw_record,
+        row_text as raw_record,
         row_hash,
         row_fingerprint,
         row_occurrence
