@@ -157,16 +157,21 @@ fingerprinted as (
 unparsed as (
 
     select
-        *,
+        fingerprinted.*,
         cast(1 as {{ dbt.type_bigint() }}) as row_occurrence
     from fingerprinted
-    where row_hash not in (select row_hash from shared_hashes)
+    left join shared_hashes
+        on fingerprinted.row_hash = shared_hashes.row_hash
+    where shared_hashes.row_hash is null
     union all
     select
-        *,
-        row_number() over (partition by row_fingerprint order by row_fingerprint) as row_occurrence
+        fingerprinted.*,
+        row_number() over (
+            partition by fingerprinted.row_fingerprint order by fingerprinted.row_fingerprint
+        ) as row_occurrence
     from fingerprinted
-    where row_hash in (select row_hash from shared_hashes)
+    inner join shared_hashes
+        on fingerprinted.row_hash = shared_hashes.row_hash
 
 ),
 {% endif %}

@@ -1,6 +1,7 @@
 {#- One row per event_id: the earliest delivery (_loaded_at, null lowest; then the row
     fingerprint) of the usable rows. Only the event ids delivered more than once are ranked: the
-    others, nearly all of them, pass through without being sorted. -#}
+    others, nearly all of them, pass through without being sorted (joins, not `in (select ...)`,
+    which PostgreSQL may run as a scan of the subquery per row). -#}
 with
 
 usable_events as {{ not_materialized() }} (
@@ -25,7 +26,9 @@ ranked_deliveries as (
         usable_events.*,
         cast(1 as {{ dbt.type_bigint() }}) as delivery_rank
     from usable_events
-    where usable_events.event_id not in (select redelivered_event_ids.event_id from redelivered_event_ids)
+    left join redelivered_event_ids
+        on usable_events.event_id = redelivered_event_ids.event_id
+    where redelivered_event_ids.event_id is null
     union all
     select
         usable_events.*,
@@ -34,7 +37,8 @@ ranked_deliveries as (
             order by usable_events.loaded_at asc nulls first, usable_events.row_fingerprint asc
         ) as delivery_rank
     from usable_events
-    where usable_events.event_id in (select redelivered_event_ids.event_id from redelivered_event_ids)
+    inner join redelivered_event_ids
+        on usable_events.event_id = redelivered_event_ids.event_id
 
 ),
 
