@@ -8,7 +8,7 @@ as the EL tool would (``generate --next-day``, ``load --append``) and times a pl
 (``run_results.json``). The floor query is DuckDB's and is not repeated here.
 
 The reference (unless ``reference=False``): T0 on the engine (the fixture build,
-tests/fixtures/raw, before the generated set is loaded) and, in the same process, DuckDB's T0
+tests/fixtures/raw, in a database or catalog of its own) and, in the same process, DuckDB's T0
 and full build of the same generated files, so that the report prints the engine's cost above
 its fixed cost against DuckDB's: (engine full - engine T0) / (DuckDB full - DuckDB T0).
 
@@ -117,13 +117,13 @@ class ReferenceFigures:
         ]
 
 
-def _engine_env(engine: str) -> dict[str, str]:
+def _engine_env(engine: str, suffix: str = "_bench") -> dict[str, str]:
     """What the loads and builds of ``engine`` run with: its profile output, and on PostgreSQL
-    the benchmark's own database (made afresh)."""
+    a database of the benchmark's own, ``<LEAD_FUNNEL_PG_DATABASE><suffix>`` (made afresh)."""
     env = {"LEAD_FUNNEL_TARGET": engine, "TZ": "UTC", "SPARK_LOCAL_IP": "127.0.0.1",
            "LEAD_FUNNEL_PROJECT_DIR": str(project_dir())}
     if engine == "postgres":
-        database = postgres_settings()["dbname"] + "_bench"
+        database = postgres_settings()["dbname"] + suffix
         recreate_postgres_database(database)
         env["LEAD_FUNNEL_PG_DATABASE"] = database
     return env
@@ -171,12 +171,17 @@ def _duckdb_reference(data_dir: Path, as_of: str, work: Path, project: Path,
 def _run(engine: str, contacts: int, seed: int, work: Path,
          reference: bool) -> EngineBenchmarkResult:
     project = project_dir()
-    env = _engine_env(engine)
     engine_fixture = None
     if reference:
-        _load(engine, project / "tests" / "fixtures" / "raw", work, env, append=False)
-        engine_fixture = timed_build("fixture", None, FIXTURE_AS_OF, work, project, engine, env,
-                                     cwd=work)
+        # T0 in a workspace of its own (a database on PostgreSQL, a catalog directory for the
+        # local Spark session), so that the full build below starts from nothing
+        fixture_env, fixture_work = _engine_env(engine, "_bench_fixture"), work / "fixture"
+        fixture_work.mkdir(parents=True, exist_ok=True)
+        _load(engine, project / "tests" / "fixtures" / "raw", fixture_work, fixture_env,
+              append=False)
+        engine_fixture = timed_build("fixture", None, FIXTURE_AS_OF, work, project, engine,
+                                     fixture_env, cwd=fixture_work)
+    env = _engine_env(engine)
     data_dir, day_dir = work / "raw", work / "day1"
     manifest = generate_to_dir(data_dir, GeneratorConfig(contacts=contacts, seed=seed,
                                                          dirty_rate=0.02))
