@@ -79,17 +79,19 @@
     no offset, to timestamptz when it ends in Z or a +HH:MM / +HHMM / +HH offset of at most 14
     hours, turned into UTC wall time. Both casts are exactly what the default parse computes for
     such text, without its six regular expressions and the exception-catching helper per value
-    (most of PostgreSQL's build time). Any other text takes the default parse. -#}
+    (most of PostgreSQL's build time). The form with an offset is tested first: extracts mostly
+    end in Z. The two forms exclude each other, so the order changes no value. Any other text
+    takes the default parse. -#}
 {% macro postgres__parse_timestamp_utc(expression) -%}
     {%- set text = "nullif(trim(cast(" ~ expression ~ " as text)), '')" -%}
     {%- set plain_date = "([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)" -%}
     {%- set plain_time = "[ T]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]+)?)?" -%}
     {%- set plain_offset = "(Z|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)" -%}
     case
-        when {{ text }} ~ '^{{ plain_date }}({{ plain_time }})?$'
-            then cast({{ text }} as timestamp)
         when {{ text }} ~ '^{{ plain_date }}{{ plain_time }}{{ plain_offset }}$'
             then cast({{ text }} as timestamptz) at time zone 'UTC'
+        when {{ text }} ~ '^{{ plain_date }}({{ plain_time }})?$'
+            then cast({{ text }} as timestamp)
         else {{ lead_funnel.default__parse_timestamp_utc(expression) }}
     end
 {%- endmacro %}
