@@ -15,6 +15,7 @@ from typing import Iterator, Mapping
 
 from lead_funnel.benchmarking.proc_memory import PeakSampler
 from lead_funnel.dbt_runner import DAILY_BUILD_ARGS, DbtError, build_command, dbt_env, project_dir
+from lead_funnel.warehouse.loading import load_directory
 
 SLOWEST = 8
 # the as_of of the tiny fixture (tests/fixtures/raw), whose build is T0, dbt's fixed cost
@@ -96,6 +97,15 @@ def timed_build(label: str, database: Path | None, as_of: str, work: Path,
     tree_mb, hwm_mb = sampler.peak_kb / 1024, sampler.hwm_kb / 1024
     return BuildFigures(label, elapsed, max(tree_mb, hwm_mb), tree_mb, hwm_mb, slowest,
                         n_models, target)
+
+
+def duckdb_fixture_build(label: str, work: Path, project: Path) -> BuildFigures:
+    """T0 on DuckDB: the fixture (tests/fixtures/raw) loaded into a fresh ``work/<label>.duckdb``
+    and built at FIXTURE_AS_OF."""
+    database = work / f"{label}.duckdb"
+    database.unlink(missing_ok=True)
+    load_directory(project / "tests" / "fixtures" / "raw", str(database), "raw")
+    return timed_build(label, database, FIXTURE_AS_OF, work, project)
 
 
 @contextmanager

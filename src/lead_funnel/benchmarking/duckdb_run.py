@@ -32,8 +32,8 @@ from pathlib import Path
 import duckdb
 
 from lead_funnel.benchmarking.builds import (
-    FIXTURE_AS_OF,
     BuildFigures,
+    duckdb_fixture_build,
     row_counts_text,
     slowest_models_lines,
     timed_build,
@@ -172,10 +172,7 @@ def _run(contacts: int, seed: int, repeat: int, work: Path) -> BenchmarkResult:
     half_life = float(variables.get("score_half_life_days") or 30)
     notes: list[str] = []
 
-    fixture_db = work / "fixture.duckdb"
-    fixture_db.unlink(missing_ok=True)
-    load_directory(project / "tests" / "fixtures" / "raw", str(fixture_db), "raw")
-    fixture = timed_build("fixture", fixture_db, FIXTURE_AS_OF, work, project)
+    fixture = duckdb_fixture_build("fixture", work, project)
 
     data_dir, day_dir, database = work / "raw", work / "day1", work / "bench.duckdb"
     database.unlink(missing_ok=True)

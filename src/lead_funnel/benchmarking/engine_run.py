@@ -33,6 +33,7 @@ from pathlib import Path
 from lead_funnel.benchmarking.builds import (
     FIXTURE_AS_OF,
     BuildFigures,
+    duckdb_fixture_build,
     row_counts_text,
     slowest_models_lines,
     timed_build,
@@ -158,11 +159,9 @@ def run_engine_benchmark(engine: str, contacts: int, seed: int = 42,
 def _duckdb_reference(data_dir: Path, as_of: str, work: Path, project: Path,
                       engine_fixture: BuildFigures) -> ReferenceFigures:
     """DuckDB's T0 and full build of the files in ``data_dir``, in files of ``work``."""
-    fixture_db, database = work / "reference_fixture.duckdb", work / "reference.duckdb"
-    for path in (fixture_db, database):
-        path.unlink(missing_ok=True)
-    load_directory(project / "tests" / "fixtures" / "raw", str(fixture_db), "raw")
-    fixture = timed_build("reference_fixture", fixture_db, FIXTURE_AS_OF, work, project)
+    fixture = duckdb_fixture_build("reference_fixture", work, project)
+    database = work / "reference.duckdb"
+    database.unlink(missing_ok=True)
     load_directory(data_dir, str(database), "raw")
     full = timed_build("reference_full", database, as_of, work, project)
     return ReferenceFigures(engine_fixture, fixture, full)
