@@ -156,22 +156,9 @@ fingerprinted as (
 
 unparsed as (
 
-    select
-        fingerprinted.*,
-        cast(1 as {{ dbt.type_bigint() }}) as row_occurrence
-    from fingerprinted
-    left join shared_hashes
-        on fingerprinted.row_hash = shared_hashes.row_hash
-    where shared_hashes.row_hash is null
-    union all
-    select
-        fingerprinted.*,
-        row_number() over (
-            partition by fingerprinted.row_fingerprint order by fingerprinted.row_fingerprint
-        ) as row_occurrence
-    from fingerprinted
-    inner join shared_hashes
-        on fingerprinted.row_hash = shared_hashes.row_hash
+    {{ lead_funnel.number_where_repeated(
+        'fingerprinted', 'shared_hashes', 'row_hash',
+        'fingerprinted.row_fingerprint', 'fingerprinted.row_fingerprint', 'row_occurrence') }}
 
 ),
 {% endif %}

@@ -70,3 +70,29 @@
 {% macro concat_texts(parts) -%}
     concat({{ parts | join(', ') }})
 {%- endmacro %}
+
+
+{#- Every row of `rows` with `number_column`: 1 where its `key` occurs once, else its
+    row_number() over (partition by `partition_by` order by `order_by`) among the rows of
+    `repeated_keys` (a relation of the keys that occur more than once). Only those rows are
+    sorted: nearly all rows pass through. Joins, not `in (select ...)`, which PostgreSQL may run
+    as a scan of the subquery per row. -#}
+{% macro number_where_repeated(rows, repeated_keys, key, partition_by, order_by, number_column) -%}
+    select
+        {{ rows }}.*,
+        cast(1 as {{ dbt.type_bigint() }}) as {{ number_column }}
+    from {{ rows }}
+    left join {{ repeated_keys }}
+        on {{ rows }}.{{ key }} = {{ repeated_keys }}.{{ key }}
+    where {{ repeated_keys }}.{{ key }} is null
+    union all
+    select
+        {{ rows }}.*,
+        row_number() over (
+            partition by {{ partition_by }}
+            order by {{ order_by }}
+        ) as {{ number_column }}
+    from {{ rows }}
+    inner join {{ repeated_keys }}
+        on {{ rows }}.{{ key }} = {{ repeated_keys }}.{{ key }}
+{%- endmacro %}

@@ -1,7 +1,6 @@
 {#- One row per event_id: the earliest delivery (_loaded_at, null lowest; then the row
     fingerprint) of the usable rows. Only the event ids delivered more than once are ranked: the
-    others, nearly all of them, pass through without being sorted (joins, not `in (select ...)`,
-    which PostgreSQL may run as a scan of the subquery per row). -#}
+    others, nearly all of them, pass through without being sorted (number_where_repeated). -#}
 with
 
 usable_events as {{ not_materialized() }} (
@@ -22,23 +21,11 @@ redelivered_event_ids as (
 
 ranked_deliveries as (
 
-    select
-        usable_events.*,
-        cast(1 as {{ dbt.type_bigint() }}) as delivery_rank
-    from usable_events
-    left join redelivered_event_ids
-        on usable_events.event_id = redelivered_event_ids.event_id
-    where redelivered_event_ids.event_id is null
-    union all
-    select
-        usable_events.*,
-        row_number() over (
-            partition by usable_events.event_id
-            order by usable_events.loaded_at asc nulls first, usable_events.row_fingerprint asc
-        ) as delivery_rank
-    from usable_events
-    inner join redelivered_event_ids
-        on usable_events.event_id = redelivered_event_ids.event_id
+    {{ number_where_repeated(
+        'usable_events', 'redelivered_event_ids', 'event_id',
+        'usable_events.event_id',
+        'usable_events.loaded_at asc nulls first, usable_events.row_fingerprint asc',
+        'delivery_rank') }}
 
 ),
 
