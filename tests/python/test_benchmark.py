@@ -23,6 +23,7 @@ from lead_funnel.benchmarking.engine_run import (
     ReferenceFigures,
     run_engine_benchmark,
 )
+from lead_funnel.benchmarking.proc_memory import directory_bytes
 from lead_funnel.benchmarking.queries import dense_comparison, floor_query, floor_sql
 from lead_funnel.dbt_runner import DbtError, build_command, dbt_env, project_dir
 from lead_funnel.warehouse.connections import postgres_connection, postgres_settings
@@ -69,6 +70,8 @@ def test_benchmark_produces_every_figure(tiny_run: BenchmarkResult) -> None:
         assert 0 < len(build.slowest_models) <= SLOWEST and build.models >= len(build.slowest_models)
         times = [seconds for _, seconds in build.slowest_models]
         assert times == sorted(times, reverse=True)
+        # a DuckDB build samples its spill directory (300 contacts fit in memory: nothing spilled)
+        assert build.spill_mb == 0.0 and "peak spill 0 MB" in build.line()
     assert result.floor.best_seconds > 0 and result.floor.rows > 0
     # The next day touches some contacts, not all (and never more than are staged).
     assert 0 < result.refreshed_contacts < result.staged_contacts
@@ -83,6 +86,20 @@ def test_benchmark_produces_every_figure(tiny_run: BenchmarkResult) -> None:
                   "(incremental - T0) / (full - T0)", "slowest models, full"):
         assert label in report, label
 
+
+
+def test_spill_directory_size_counts_every_file_below_it(tmp_path: Path) -> None:
+    """DuckDB's spill directory: files of 1,000 and 24 bytes, one in a subdirectory, = 1,024;
+    a directory not made yet, or none (not DuckDB), = 0."""
+    spill = tmp_path / "bench.duckdb.tmp"
+    (spill / "sub").mkdir(parents=True)
+    (spill / "duckdb_temp_storage-0.tmp").write_bytes(b"x" * 1000)
+    (spill / "sub" / "block").write_bytes(b"y" * 24)
+    assert directory_bytes(spill) == 1024
+    assert directory_bytes(tmp_path / "missing.tmp") == 0 and directory_bytes(None) == 0
+    figures = BuildFigures("full", 1.0, 1.0, 1.0, 1.0, [], 1, tmp_path, spill_mb=1536.0)
+    assert "peak spill 1,536 MB" in figures.line()
+    assert "spill" not in BuildFigures("full", 1.0, 1.0, 1.0, 1.0, [], 1, tmp_path).line()
 
 
 def test_slowest_models_reads_run_results(tmp_path: Path) -> None:

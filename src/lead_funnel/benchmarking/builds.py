@@ -33,11 +33,14 @@ class BuildFigures:
     slowest_models: list[tuple[str, float]]
     models: int
     target: Path
+    # the most DuckDB had spilled to <database>.tmp/ at one time; None on the other engines
+    spill_mb: float | None = None
 
     def line(self) -> str:
+        spilled = "" if self.spill_mb is None else f"   peak spill {self.spill_mb:,.0f} MB"
         return (f"{self.seconds:7.1f} s   peak RSS {self.peak_rss_mb:7,.0f} MB "
                 f"(process tree {self.tree_rss_mb:,.0f} MB, dbt VmHWM {self.hwm_mb:,.0f} MB)"
-                f"   {self.models} models")
+                f"{spilled}   {self.models} models")
 
 
 def row_counts_text(counts: Mapping[str, int]) -> str:
@@ -84,7 +87,9 @@ def timed_build(label: str, database: Path | None, as_of: str, work: Path,
         started = time.perf_counter()
         process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
                                    cwd=cwd or root)
-        sampler = PeakSampler(process.pid)
+        # DuckDB's temp_directory default: the database file's name + ".tmp"
+        spill_dir = database.with_name(database.name + ".tmp") if database is not None else None
+        sampler = PeakSampler(process.pid, spill_dir=spill_dir)
         sampler.start()
         process.wait()
         elapsed = time.perf_counter() - started
@@ -96,7 +101,8 @@ def timed_build(label: str, database: Path | None, as_of: str, work: Path,
     slowest, n_models = slowest_models(target / "run_results.json")
     tree_mb, hwm_mb = sampler.peak_kb / 1024, sampler.hwm_kb / 1024
     return BuildFigures(label, elapsed, max(tree_mb, hwm_mb), tree_mb, hwm_mb, slowest,
-                        n_models, target)
+                        n_models, target,
+                        None if spill_dir is None else sampler.spill_bytes / 2**20)
 
 
 def duckdb_fixture_build(label: str, work: Path, project: Path) -> BuildFigures:

@@ -1,16 +1,23 @@
-"""Peak memory of a dbt process, sampled from /proc while it runs.
+"""Peak memory of a dbt process, sampled from /proc while it runs, and the peak size of the
+directory an engine spills to.
 
 Wall times are of the whole dbt process. Peak memory is the larger of the resident set of the
 dbt process tree, sampled from /proc every 50 ms, and the dbt process's own resident peak
 (VmHWM, which resets at exec). The kernel's ru_maxrss is not used: a child forked from this
 process starts with the parent's resident set in its ru_maxrss, so after generating a large set
 in-process it reported the benchmark's memory, not dbt's.
+
+Spill: DuckDB writes what does not fit its memory_limit to ``<database>.tmp/`` and removes the
+files when an operator is done with them, so their size is sampled with the memory; the peak
+is the most spilled at one time (a lower bound: a file made and removed between two samples is
+missed).
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
 
 
 def _children() -> dict[int, list[int]]:
@@ -51,16 +58,34 @@ def tree_rss_kb(root: int) -> int:
     return total
 
 
-class PeakSampler(threading.Thread):
-    """Samples the process tree's resident set and the root's own high-water mark (VmHWM)."""
+def directory_bytes(directory: Path | None) -> int:
+    """Total size of the files under ``directory`` (0 when it is missing or None); files removed
+    while it is read are skipped."""
+    if directory is None:
+        return 0
+    total = 0
+    for root, _dirs, files in os.walk(directory):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+    return total
 
-    def __init__(self, pid: int, interval: float = 0.05) -> None:
+
+class PeakSampler(threading.Thread):
+    """Samples the process tree's resident set, the root's own high-water mark (VmHWM) and the
+    size of ``spill_dir`` (when given)."""
+
+    def __init__(self, pid: int, interval: float = 0.05, spill_dir: Path | None = None) -> None:
         super().__init__(daemon=True)
         self.pid, self.interval, self.peak_kb, self.hwm_kb = pid, interval, 0, 0
+        self.spill_dir, self.spill_bytes = spill_dir, 0
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.is_set():
             self.peak_kb = max(self.peak_kb, tree_rss_kb(self.pid))
             self.hwm_kb = max(self.hwm_kb, _status_kb(self.pid, "VmHWM"))
+            self.spill_bytes = max(self.spill_bytes, directory_bytes(self.spill_dir))
             self.done.wait(self.interval)
