@@ -17,6 +17,7 @@ import duckdb
 import pytest
 
 from lead_funnel.benchmarking.builds import SLOWEST, BuildFigures, slowest_models
+from lead_funnel.benchmarking import duckdb_run
 from lead_funnel.benchmarking.duckdb_run import COMPILED_MOMENTS, BenchmarkResult, run_benchmark
 from lead_funnel.benchmarking.engine_run import (
     EngineBenchmarkResult,
@@ -25,6 +26,7 @@ from lead_funnel.benchmarking.engine_run import (
 )
 from lead_funnel.benchmarking.proc_memory import directory_bytes
 from lead_funnel.benchmarking.queries import dense_comparison, floor_query, floor_sql
+from lead_funnel.cli import main
 from lead_funnel.dbt_runner import DbtError, build_command, dbt_env, project_dir
 from lead_funnel.warehouse.connections import postgres_connection, postgres_settings
 
@@ -214,3 +216,23 @@ def test_duckdb_profile_caps_memory(tmp_path: Path, setting: str | None, expecte
                             cwd=project_dir())
     assert result.returncode == 0, result.stdout[-3000:]
     assert f'"memory_limit": "{expected}"' in result.stdout
+
+
+def test_benchmark_command_passes_no_score_comparison(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`lead-funnel benchmark --no-score-comparison` reaches run_benchmark as
+    score_comparison=False; without the flag it is True (no build: run_benchmark is replaced)."""
+    calls: list[tuple[object, ...]] = []
+
+    class Report:
+        def report(self) -> str:
+            return "figures"
+
+    def fake_run(*args: object) -> Report:
+        calls.append(args)
+        return Report()
+
+    monkeypatch.setattr(duckdb_run, "run_benchmark", fake_run)
+    assert main(["benchmark", "--contacts", "10", "--no-score-comparison"]) == 0
+    assert main(["benchmark", "--contacts", "10"]) == 0
+    assert [call[0] for call in calls] == [10, 10]
+    assert [call[-1] for call in calls] == [False, True]
