@@ -45,7 +45,8 @@ hashed as (
     from recorded
 
 ),
-{% if lead_funnel.is_refresh_run() and lead_funnel.has_row_hash_column() %}
+{% if lead_funnel.is_refresh_run() %}
+{%- do lead_funnel.require_row_hash_column() %}
 processed_counts as (
 
     select
@@ -165,17 +166,16 @@ unparsed as (
 {%- endmacro %}
 
 
-{#- Whether the calling parsed model's table has row_hash, which change detection needs (true at
-    compile time). Raises when the table predates it (built by an earlier version). -#}
-{% macro has_row_hash_column() -%}
-    {%- if not execute -%}{{ return(true) }}{%- endif -%}
+{#- Raises when the calling parsed model's table has no row_hash column, which change detection
+    needs: the table was built by an earlier version (nothing to check at parse time). -#}
+{% macro require_row_hash_column() -%}
+    {%- if not execute -%}{{ return(none) }}{%- endif -%}
     {%- if 'row_hash' not in (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) -%}
         {{ exceptions.raise_compiler_error(
             "lead_funnel: " ~ this ~ " was built by an earlier version of lead_funnel (it has no "
             ~ "row_hash column, which change detection needs): run `dbt build --full-refresh` "
             ~ "once (docs/funnel_rules.md §7)") }}
     {%- endif -%}
-    {{ return(true) }}
 {%- endmacro %}
 
 

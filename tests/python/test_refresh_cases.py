@@ -22,7 +22,7 @@ import pytest
 
 from lead_funnel.contract import TABLES
 
-from incremental_support import load_raw, query
+from incremental_support import load_raw, qualified_name, query
 from sequence_support import (
     NO_UNIT_TESTS,
     Warehouse,
@@ -282,3 +282,24 @@ def test_an_extract_replaced_with_fewer_rows_is_parsed_again_in_full(
                                      "select count(distinct parsed_batch) from {0}", relation)}
     assert batches == {"base_marketing__engagement_events_parsed": 1,
                        "base_crm__contacts_parsed": 2}
+
+
+def test_a_parsed_table_from_an_earlier_version_asks_for_one_full_refresh(
+        base: Base, tmp_path: Path) -> None:
+    """A parsed table built before change detection kept row_hash (an earlier version): the
+    next incremental run of it fails, saying so and naming `dbt build --full-refresh`, rather
+    than guessing which raw rows it has parsed; the full refresh then rebuilds it."""
+    warehouse = copy_of(base, tmp_path)
+    with duckdb.connect(str(warehouse.database)) as connection:
+        table = qualified_name(connection, "base_marketing__engagement_events_parsed")
+        connection.execute(f"alter table {table} drop column row_hash")
+    select = ["--select", "base_marketing__engagement_events_parsed"]
+    refused = warehouse.dbt(["run", *select], BASE_AS_OF)
+    assert refused.returncode != 0, refused.output
+    assert re.search(r"base_marketing__engagement_events_parsed\S* was built by an earlier version "
+                     r"of lead_funnel \(it has no row_hash column", refused.output), refused.output
+    assert "run `dbt build --full-refresh` once" in refused.output
+    rebuilt = warehouse.dbt(["run", *select, "--full-refresh"], BASE_AS_OF)
+    assert rebuilt.returncode == 0, rebuilt.output
+    assert query(warehouse.database, "select count(*) from {0} where row_hash is null",
+                 "base_marketing__engagement_events_parsed") == [(0,)]
