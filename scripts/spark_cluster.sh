@@ -68,9 +68,23 @@ with socket.socket() as probe:
 PY
 }
 
+hive_llap_stub() {  # compile scripts/hive_llap_stub (see the Java file) into $state; print its path
+    local out="$state/hive-llap-stub"
+    if ! command -v javac >/dev/null; then
+        echo "warning: no javac (a JDK): the Thrift server starts without the Hive LLAP stand-in" \
+            "(scripts/hive_llap_stub) and a dbt connection may fail as it closes" >&2
+        return
+    fi
+    rm -rf "$out" && mkdir -p "$out"
+    javac -d "$out" scripts/hive_llap_stub/org/apache/hadoop/hive/llap/security/LlapSigner.java
+    echo "$out"
+}
+
 up() {
     export SPARK_HOME
     SPARK_HOME=$("$python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
+    local stub
+    stub=$(hive_llap_stub)
     start master "$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.master.Master \
         --host 127.0.0.1 --port "$master_port" --webui-port 0
     wait_for master 60 "I have been elected leader"
@@ -87,6 +101,7 @@ up() {
         --class org.apache.spark.sql.hive.thriftserver.HiveThriftServer2 \
         --name lead_funnel_thrift --master "$master_url" \
         --driver-memory 2g --executor-memory 1536m --total-executor-cores 2 \
+        ${stub:+--driver-class-path "$stub"} \
         --conf spark.driver.bindAddress=127.0.0.1 --conf spark.driver.host=127.0.0.1 \
         --conf spark.ui.enabled=false \
         --conf spark.sql.session.timeZone=UTC \
