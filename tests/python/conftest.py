@@ -39,7 +39,8 @@ def engine_param(engine: str, *marks: pytest.MarkDecorator) -> Any:
     return pytest.param(engine, marks=[*tier, *marks], id=engine)
 
 
-# `make pytest` runs three pytest processes side by side, one per lane (LEAD_FUNNEL_TEST_LANE):
+# `make pytest` and `make test` run three pytest processes side by side, one per lane
+# (LEAD_FUNNEL_TEST_LANE; `make test` starts each as soon as the builds it reads are done):
 # `spark`, the tests marked spark or spark_cluster; `postgres`, those marked postgres (and not
 # spark); `duckdb`, every other test; MODULE_LANES moves whole DuckDB modules to balance the
 # three (measured durations: BENCHMARKS.md "Test suite times"). A module's tests of one engine
@@ -48,7 +49,8 @@ ENGINE_MARKS = ("postgres", "spark", "spark_cluster")
 LANES = ("spark", "postgres", "duckdb")
 MODULE_LANES = {"test_build_sequences.py": "spark", "test_bad_config.py": "spark",
                 "test_incremental.py": "postgres", "test_connector_salesforce.py": "postgres",
-                "test_orchestration.py": "postgres", "test_reliability.py": "postgres"}
+                "test_orchestration.py": "postgres", "test_reliability.py": "postgres",
+                "test_publish.py": "postgres"}
 
 
 def lane_of(item: pytest.Item) -> str:
