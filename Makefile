@@ -67,11 +67,13 @@ bench: venv ## benchmark: T0, full and next-day incremental dbt build on BENCH_C
 	$(BIN)/lead-funnel benchmark --contacts $(BENCH_CONTACTS)
 
 # The same full build and one-day refresh on PostgreSQL, a local Spark session and the local
-# Spark cluster (started and stopped here), each in a workspace of its own.
+# Spark cluster (started and stopped here, its driver's UI on SPARK_UI_PORT so that the
+# benchmark reads what each build shuffled), each in a workspace of its own.
+SPARK_UI_PORT ?= 4040
 bench-engines: venv postgres-up ## full build + one-day refresh of BENCH_CONTACTS on postgres, spark and spark_cluster
 	$(BIN)/lead-funnel benchmark --engine postgres --contacts $(BENCH_CONTACTS)
 	$(BIN)/lead-funnel benchmark --engine spark --contacts $(BENCH_CONTACTS)
-	bash scripts/spark_cluster.sh up
+	export LEAD_FUNNEL_SPARK_UI_PORT=$(SPARK_UI_PORT); bash scripts/spark_cluster.sh up && \
 	$(BIN)/lead-funnel benchmark --engine spark_cluster --contacts $(BENCH_CONTACTS); \
 		status=$$?; bash scripts/spark_cluster.sh down; exit $$status
 

@@ -10,7 +10,9 @@
 #
 # Environment: LEAD_FUNNEL_SPARK_CLUSTER_DIR (state: logs, pids, warehouse, metastore; default
 # ./spark-cluster), LEAD_FUNNEL_SPARK_PORT (Thrift port, default 10000),
-# LEAD_FUNNEL_SPARK_MASTER_PORT (default 7077), LEAD_FUNNEL_PYTHON (default .venv/bin/python).
+# LEAD_FUNNEL_SPARK_MASTER_PORT (default 7077), LEAD_FUNNEL_PYTHON (default .venv/bin/python),
+# LEAD_FUNNEL_SPARK_UI_PORT (unset: no UI; set: the Thrift server's Spark UI and its REST API on
+# that port, keeping every stage, for `lead-funnel benchmark --engine spark_cluster`).
 # The catalog (Derby metastore and warehouse) lives in the state directory and belongs to the
 # Thrift server: load raw data through it (`lead-funnel load --engine spark_cluster`).
 set -euo pipefail
@@ -25,6 +27,7 @@ python=${LEAD_FUNNEL_PYTHON:-.venv/bin/python}
 export SPARK_LOCAL_IP=127.0.0.1 SPARK_LOG_DIR="$state/logs" SPARK_WORKER_DIR="$state/work"
 mkdir -p "$state/logs" "$state/work" "$state/pids"
 master_url="spark://127.0.0.1:${master_port}"
+ui_port=${LEAD_FUNNEL_SPARK_UI_PORT:-}
 
 running() {  # running NAME: its recorded process is alive
     local pidfile="$state/pids/$1.pid"
@@ -85,6 +88,14 @@ up() {
     SPARK_HOME=$("$python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
     local stub
     stub=$(hive_llap_stub)
+    # The driver's UI only when asked for (a benchmark reads its stages); it keeps every stage
+    # and job of a build (Spark keeps the last 1,000 stages by default).
+    local ui=(--conf spark.ui.enabled=false)
+    if [[ -n $ui_port ]]; then
+        ui=(--conf spark.ui.enabled=true --conf "spark.ui.port=$ui_port"
+            --conf spark.ui.retainedStages=1000000 --conf spark.ui.retainedJobs=1000000
+            --conf spark.ui.retainedTasks=1000 --conf spark.sql.ui.retainedExecutions=100000)
+    fi
     start master "$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.master.Master \
         --host 127.0.0.1 --port "$master_port" --webui-port 0
     wait_for master 60 "I have been elected leader"
@@ -103,7 +114,7 @@ up() {
         --driver-memory 2g --executor-memory 1536m --total-executor-cores 2 \
         ${stub:+--driver-class-path "$stub"} \
         --conf spark.driver.bindAddress=127.0.0.1 --conf spark.driver.host=127.0.0.1 \
-        --conf spark.ui.enabled=false \
+        "${ui[@]}" \
         --conf spark.sql.session.timeZone=UTC \
         --conf "spark.sql.warehouse.dir=$state/warehouse" \
         --conf "spark.driver.extraJavaOptions=-Dderby.system.home=$state" \

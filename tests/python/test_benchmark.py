@@ -26,6 +26,11 @@ from lead_funnel.benchmarking.engine_run import (
 )
 from lead_funnel.benchmarking.proc_memory import directory_bytes
 from lead_funnel.benchmarking.queries import dense_comparison, floor_query, floor_sql
+from lead_funnel.benchmarking.spark_stages import (
+    SparkStagesClient,
+    last_stage_id,
+    shuffle_figures,
+)
 from lead_funnel.cli import main
 from lead_funnel.dbt_runner import DbtError, build_command, dbt_env, project_dir
 from lead_funnel.warehouse.connections import postgres_connection, postgres_settings
@@ -236,3 +241,54 @@ def test_benchmark_command_passes_no_score_comparison(monkeypatch: pytest.Monkey
     assert main(["benchmark", "--contacts", "10"]) == 0
     assert [call[0] for call in calls] == [10, 10]
     assert [call[-1] for call in calls] == [False, True]
+
+
+def test_shuffle_figures_sum_the_completed_stages_after_the_mark() -> None:
+    """Stages 3-6 after a mark at 2: stage 4 was skipped (its shuffle reused), stage 6 is still
+    running; 3 and 5 count. Read 1 MiB + 3 MiB = 4 MiB, written 2 MiB, input 10 MiB, run time
+    1.5 s + 2.5 s = 4.0 s. Stages 3 (1 + 2 MiB) and 5 (3 MiB) shuffled 3 MiB each: the tie goes
+    to the lower id, so the top one is stage 3."""
+    mib = 2**20
+    stages = [
+        {"stageId": 2, "status": "COMPLETE", "shuffleReadBytes": 99 * mib},
+        {"stageId": 3, "status": "COMPLETE", "name": "a", "shuffleReadBytes": mib,
+         "shuffleWriteBytes": 2 * mib, "inputBytes": 10 * mib, "executorRunTime": 1500},
+        {"stageId": 4, "status": "SKIPPED", "shuffleReadBytes": 50 * mib},
+        {"stageId": 5, "status": "COMPLETE", "name": "b", "shuffleReadBytes": 3 * mib,
+         "executorRunTime": 2500},
+        {"stageId": 6, "status": "ACTIVE", "shuffleReadBytes": 7 * mib}]
+    figures = shuffle_figures(stages, after_stage_id=2, top=1)
+    assert (figures.stages, figures.shuffle_read_bytes, figures.shuffle_write_bytes,
+            figures.input_bytes, figures.executor_run_ms) == (2, 4 * mib, 2 * mib, 10 * mib, 4000)
+    assert [stage.stage_id for stage in figures.top] == [3]
+    assert last_stage_id(stages) == 6 and last_stage_id([]) == -1
+    lines = figures.lines("full build")
+    assert lines[0].startswith("shuffles, full build: 2 stages, shuffle read 4.0 MB, written 2.0 MB")
+    assert lines[1] == "        3.0 MB      1.5 s  stage 3: a"
+
+
+def test_spark_stages_client_reads_the_first_application() -> None:
+    calls: list[str] = []
+    payloads = {"http://ui/api/v1/applications": [{"id": "app-1"}, {"id": "app-0"}],
+                "http://ui/api/v1/applications/app-1/stages": [{"stageId": 0}]}
+
+    def fetch(url: str) -> object:
+        calls.append(url)
+        return payloads[url]
+
+    assert SparkStagesClient("http://ui/api/v1/", fetch).stages() == [{"stageId": 0}]
+    assert calls == list(payloads)
+
+
+def test_engine_report_says_when_the_cluster_shuffles_were_not_measured() -> None:
+    result = EngineBenchmarkResult(
+        engine="spark_cluster", contacts=10, raw_rows={"contacts": 10}, day_rows={"contacts": 1},
+        load_seconds=1.0, append_seconds=1.0, full=_figures("full", 130.0),
+        incremental=_figures("refresh", 55.0), as_of="a", next_as_of="b")
+    assert "shuffles: not measured (start the cluster with LEAD_FUNNEL_SPARK_UI_PORT" in result.report()
+    measured = shuffle_figures([{"stageId": 0, "status": "COMPLETE", "shuffleReadBytes": 2**20}], -1)
+    with_shuffles = EngineBenchmarkResult(**{**result.__dict__, "full_shuffles": measured,
+                                             "refresh_shuffles": measured})
+    report = with_shuffles.report()
+    assert "shuffles, full build: 1 stages, shuffle read 1.0 MB" in report
+    assert "shuffles, one-day refresh: 1 stages" in report and "not measured" not in report

@@ -5,7 +5,8 @@ set as the DuckDB benchmark (:mod:`lead_funnel.benchmarking.duckdb_run`), loads 
 engine, times a full ``dbt build`` (seeds, models, data and unit tests), appends the next day
 as the EL tool would (``generate --next-day``, ``load --append``) and times a plain
 ``dbt build`` with ``as_of`` one day on; it prints both with the slowest models of each
-(``run_results.json``). The floor query is DuckDB's and is not repeated here.
+(``run_results.json``); on the Spark cluster, when its driver serves the UI, what each build
+shuffled (:mod:`.spark_stages`). The floor query is DuckDB's and is not repeated here.
 
 The reference (unless ``reference=False``): T0 on the engine (the fixture build,
 tests/fixtures/raw, in a database or catalog of its own) and, in the same process, DuckDB's T0
@@ -39,6 +40,13 @@ from lead_funnel.benchmarking.builds import (
     timed_build,
     work_directory,
 )
+from lead_funnel.benchmarking.spark_stages import (
+    UI_PORT_VARIABLE,
+    ShuffleFigures,
+    SparkStagesClient,
+    last_stage_id,
+    shuffle_figures,
+)
 from lead_funnel.dbt_runner import DbtError, project_dir
 from lead_funnel.generation.dataset import GeneratorConfig, generate_to_dir
 from lead_funnel.generation.next_day import generate_next_day
@@ -65,6 +73,9 @@ class EngineBenchmarkResult:
     as_of: str
     next_as_of: str
     reference: ReferenceFigures | None = None
+    # spark_cluster with the driver's UI served (spark_stages): what each build shuffled
+    full_shuffles: ShuffleFigures | None = None
+    refresh_shuffles: ShuffleFigures | None = None
 
     @property
     def refresh_over_full(self) -> float:
@@ -90,6 +101,12 @@ class EngineBenchmarkResult:
             lines.append(f"(refresh - T0) / (full - T0) on {self.engine}: "
                          f"{self.refresh_over_full:8.2f}")
         lines += slowest_models_lines(self.full, self.incremental)
+        if self.full_shuffles is not None and self.refresh_shuffles is not None:
+            lines += self.full_shuffles.lines("full build")
+            lines += self.refresh_shuffles.lines("one-day refresh")
+        elif self.engine == "spark_cluster":
+            lines.append(f"shuffles: not measured (start the cluster with {UI_PORT_VARIABLE} set "
+                         "to serve its driver's UI)")
         return "\n".join(lines)
 
 
@@ -186,15 +203,21 @@ def _run(engine: str, contacts: int, seed: int, work: Path,
                                                          dirty_rate=0.02))
     load_seconds = _load(engine, data_dir, work, env, append=False)
     as_of = str(manifest["as_of"])
+    stages = SparkStagesClient.from_environment() if engine == "spark_cluster" else None
+    before = last_stage_id(stages.stages()) if stages else -1
     full = timed_build("full", None, as_of, work, project, engine, env, cwd=work)
+    full_shuffles = shuffle_figures(stages.stages(), before) if stages else None
     day = generate_next_day(data_dir, day_dir)
     append_seconds = _load(engine, day_dir, work, env, append=True)
+    before = last_stage_id(stages.stages()) if stages else -1
     incremental = timed_build("refresh", None, str(day["as_of"]), work, project, engine, env,
                               cwd=work)
+    refresh_shuffles = shuffle_figures(stages.stages(), before) if stages else None
     figures = (None if engine_fixture is None
                else _duckdb_reference(data_dir, as_of, work, project, engine_fixture))
     return EngineBenchmarkResult(
         engine=engine, contacts=contacts, raw_rows=dict(manifest["raw_rows"]),
         day_rows=dict(day["raw_rows"]), load_seconds=load_seconds,
         append_seconds=append_seconds, full=full, incremental=incremental, as_of=as_of,
-        next_as_of=str(day["as_of"]), reference=figures)
+        next_as_of=str(day["as_of"]), reference=figures, full_shuffles=full_shuffles,
+        refresh_shuffles=refresh_shuffles)

@@ -1,0 +1,107 @@
+"""What a build cost a Spark cluster in shuffles, read from the driver's monitoring REST API.
+
+The Spark UI of the Thrift server (the cluster's one driver) answers
+``GET /api/v1/applications`` and ``GET /api/v1/applications/<id>/stages``; each stage carries
+its shuffle bytes read and written, its input bytes and the executors' run time. A build's
+stages are those whose ``stageId`` is above the largest one seen before the build started
+(stage ids only grow within an application). ``scripts/spark_cluster.sh`` serves the UI only when
+``LEAD_FUNNEL_SPARK_UI_PORT`` is set; without it the benchmark says the figures were not taken.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from dataclasses import dataclass
+from typing import Any, Callable
+
+UI_PORT_VARIABLE = "LEAD_FUNNEL_SPARK_UI_PORT"
+TOP_STAGES = 5
+
+Fetch = Callable[[str], Any]
+
+
+@dataclass(frozen=True)
+class StageFigure:
+    stage_id: int
+    name: str
+    shuffle_read_bytes: int
+    shuffle_write_bytes: int
+    executor_run_ms: int
+
+    @property
+    def shuffle_bytes(self) -> int:
+        return self.shuffle_read_bytes + self.shuffle_write_bytes
+
+
+@dataclass(frozen=True)
+class ShuffleFigures:
+    """The stages a build ran on the cluster, summed, and the ones that shuffled most."""
+    stages: int
+    shuffle_read_bytes: int
+    shuffle_write_bytes: int
+    input_bytes: int
+    executor_run_ms: int
+    top: list[StageFigure]
+
+    def lines(self, label: str) -> list[str]:
+        lines = [f"shuffles, {label}: {self.stages:,} stages, shuffle read "
+                 f"{self.shuffle_read_bytes / 2**20:,.1f} MB, written "
+                 f"{self.shuffle_write_bytes / 2**20:,.1f} MB, input "
+                 f"{self.input_bytes / 2**20:,.1f} MB, executor run time "
+                 f"{self.executor_run_ms / 1000:,.1f} s; the stages that shuffled most:"]
+        lines += [f"  {stage.shuffle_bytes / 2**20:9,.1f} MB  {stage.executor_run_ms / 1000:7.1f} s  "
+                  f"stage {stage.stage_id}: {stage.name}" for stage in self.top]
+        return lines
+
+
+def shuffle_figures(stages: list[dict[str, Any]], after_stage_id: int,
+                    top: int = TOP_STAGES) -> ShuffleFigures:
+    """The figures of the completed stages (every attempt) with a stageId above
+    ``after_stage_id``."""
+    mine = [stage for stage in stages
+            if int(stage["stageId"]) > after_stage_id and stage.get("status") == "COMPLETE"]
+    figures = [StageFigure(int(stage["stageId"]), str(stage.get("name", "")),
+                           int(stage.get("shuffleReadBytes", 0)),
+                           int(stage.get("shuffleWriteBytes", 0)),
+                           int(stage.get("executorRunTime", 0))) for stage in mine]
+    figures.sort(key=lambda figure: (-figure.shuffle_bytes, figure.stage_id))
+    return ShuffleFigures(
+        stages=len(mine),
+        shuffle_read_bytes=sum(figure.shuffle_read_bytes for figure in figures),
+        shuffle_write_bytes=sum(figure.shuffle_write_bytes for figure in figures),
+        input_bytes=sum(int(stage.get("inputBytes", 0)) for stage in mine),
+        executor_run_ms=sum(figure.executor_run_ms for figure in figures),
+        top=figures[:top])
+
+
+def last_stage_id(stages: list[dict[str, Any]]) -> int:
+    """The largest stageId seen so far (-1 before any stage)."""
+    return max((int(stage["stageId"]) for stage in stages), default=-1)
+
+
+def _fetch_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 (loopback UI)
+        return json.load(response)
+
+
+class SparkStagesClient:
+    """The stages of the one application the cluster's driver UI serves."""
+
+    def __init__(self, base_url: str, fetch: Fetch = _fetch_json) -> None:
+        self.base_url, self.fetch = base_url.rstrip("/"), fetch
+
+    @classmethod
+    def from_environment(cls) -> SparkStagesClient | None:
+        port = os.environ.get(UI_PORT_VARIABLE)
+        return cls(f"http://127.0.0.1:{port}/api/v1") if port else None
+
+    def stages(self) -> list[dict[str, Any]]:
+        applications = self.fetch(f"{self.base_url}/applications")
+        if not applications:
+            return []
+        application = applications[0]["id"]
+        stages: list[dict[str, Any]] = self.fetch(
+            f"{self.base_url}/applications/{application}/stages")
+        return stages
