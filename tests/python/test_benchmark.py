@@ -246,25 +246,32 @@ def test_benchmark_command_passes_no_score_comparison(monkeypatch: pytest.Monkey
 def test_shuffle_figures_sum_the_completed_stages_after_the_mark() -> None:
     """Stages 3-6 after a mark at 2: stage 4 was skipped (its shuffle reused), stage 6 is still
     running; 3 and 5 count. Read 1 MiB + 3 MiB = 4 MiB, written 2 MiB, input 10 MiB, run time
-    1.5 s + 2.5 s = 4.0 s. Stages 3 (1 + 2 MiB) and 5 (3 MiB) shuffled 3 MiB each: the tie goes
-    to the lower id, so the top one is stage 3."""
+    1.5 s + 2.5 s = 4.0 s, spilled 5 MiB. Stages 3 (1 + 2 MiB) and 5 (3 MiB) shuffled 3 MiB
+    each: the tie goes to the lower id, so the top one is stage 3, named by its statement on one
+    line cut to 100 characters (97 + "...")."""
     mib = 2**20
     stages = [
         {"stageId": 2, "status": "COMPLETE", "shuffleReadBytes": 99 * mib},
         {"stageId": 3, "status": "COMPLETE", "name": "a", "shuffleReadBytes": mib,
-         "shuffleWriteBytes": 2 * mib, "inputBytes": 10 * mib, "executorRunTime": 1500},
+         "shuffleWriteBytes": 2 * mib, "inputBytes": 10 * mib, "executorRunTime": 1500,
+         "description": "create table t\n  as select * from " + "x" * 200,
+         "diskBytesSpilled": 5 * mib},
         {"stageId": 4, "status": "SKIPPED", "shuffleReadBytes": 50 * mib},
         {"stageId": 5, "status": "COMPLETE", "name": "b", "shuffleReadBytes": 3 * mib,
          "executorRunTime": 2500},
         {"stageId": 6, "status": "ACTIVE", "shuffleReadBytes": 7 * mib}]
     figures = shuffle_figures(stages, after_stage_id=2, top=1)
     assert (figures.stages, figures.shuffle_read_bytes, figures.shuffle_write_bytes,
-            figures.input_bytes, figures.executor_run_ms) == (2, 4 * mib, 2 * mib, 10 * mib, 4000)
+            figures.input_bytes, figures.spilled_bytes, figures.executor_run_ms) == (
+        2, 4 * mib, 2 * mib, 10 * mib, 5 * mib, 4000)
     assert [stage.stage_id for stage in figures.top] == [3]
     assert last_stage_id(stages) == 6 and last_stage_id([]) == -1
     lines = figures.lines("full build")
     assert lines[0].startswith("shuffles, full build: 2 stages, shuffle read 4.0 MB, written 2.0 MB")
-    assert lines[1] == "        3.0 MB      1.5 s  stage 3: a"
+    statement = "create table t as select * from " + "x" * 65 + "..."
+    assert len(statement) == 100
+    assert lines[1] == f"        3.0 MB      1.5 s  stage 3: {statement}"
+    assert ", spilled to disk 5.0 MB, executor run time 4.0 s;" in lines[0]
 
 
 def test_spark_stages_client_reads_the_first_application() -> None:

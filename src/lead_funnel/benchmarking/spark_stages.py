@@ -2,7 +2,8 @@
 
 The Spark UI of the Thrift server (the cluster's one driver) answers
 ``GET /api/v1/applications`` and ``GET /api/v1/applications/<id>/stages``; each stage carries
-its shuffle bytes read and written, its input bytes and the executors' run time. A build's
+its shuffle bytes read and written, its input bytes, what it spilled to disk, the executors' run
+time and, as its description, the statement that ran it (the Thrift server sets it). A build's
 stages are those whose ``stageId`` is above the largest one seen before the build started
 (stage ids only grow within an application). ``scripts/spark_cluster.sh`` serves the UI only when
 ``LEAD_FUNNEL_SPARK_UI_PORT`` is set; without it the benchmark says the figures were not taken.
@@ -18,6 +19,7 @@ from typing import Any, Callable
 
 UI_PORT_VARIABLE = "LEAD_FUNNEL_SPARK_UI_PORT"
 TOP_STAGES = 5
+STATEMENT_CHARACTERS = 100
 
 Fetch = Callable[[str], Any]
 
@@ -42,6 +44,7 @@ class ShuffleFigures:
     shuffle_read_bytes: int
     shuffle_write_bytes: int
     input_bytes: int
+    spilled_bytes: int
     executor_run_ms: int
     top: list[StageFigure]
 
@@ -49,7 +52,8 @@ class ShuffleFigures:
         lines = [f"shuffles, {label}: {self.stages:,} stages, shuffle read "
                  f"{self.shuffle_read_bytes / 2**20:,.1f} MB, written "
                  f"{self.shuffle_write_bytes / 2**20:,.1f} MB, input "
-                 f"{self.input_bytes / 2**20:,.1f} MB, executor run time "
+                 f"{self.input_bytes / 2**20:,.1f} MB, spilled to disk "
+                 f"{self.spilled_bytes / 2**20:,.1f} MB, executor run time "
                  f"{self.executor_run_ms / 1000:,.1f} s; the stages that shuffled most:"]
         lines += [f"  {stage.shuffle_bytes / 2**20:9,.1f} MB  {stage.executor_run_ms / 1000:7.1f} s  "
                   f"stage {stage.stage_id}: {stage.name}" for stage in self.top]
@@ -62,7 +66,7 @@ def shuffle_figures(stages: list[dict[str, Any]], after_stage_id: int,
     ``after_stage_id``."""
     mine = [stage for stage in stages
             if int(stage["stageId"]) > after_stage_id and stage.get("status") == "COMPLETE"]
-    figures = [StageFigure(int(stage["stageId"]), str(stage.get("name", "")),
+    figures = [StageFigure(int(stage["stageId"]), _statement(stage),
                            int(stage.get("shuffleReadBytes", 0)),
                            int(stage.get("shuffleWriteBytes", 0)),
                            int(stage.get("executorRunTime", 0))) for stage in mine]
@@ -72,8 +76,15 @@ def shuffle_figures(stages: list[dict[str, Any]], after_stage_id: int,
         shuffle_read_bytes=sum(figure.shuffle_read_bytes for figure in figures),
         shuffle_write_bytes=sum(figure.shuffle_write_bytes for figure in figures),
         input_bytes=sum(int(stage.get("inputBytes", 0)) for stage in mine),
+        spilled_bytes=sum(int(stage.get("diskBytesSpilled", 0)) for stage in mine),
         executor_run_ms=sum(figure.executor_run_ms for figure in figures),
         top=figures[:top])
+
+
+def _statement(stage: dict[str, Any]) -> str:
+    """The stage's statement on one line, cut short (its code location when it has none)."""
+    text = " ".join(str(stage.get("description") or stage.get("name") or "").split())
+    return text if len(text) <= STATEMENT_CHARACTERS else text[:STATEMENT_CHARACTERS - 3] + "..."
 
 
 def last_stage_id(stages: list[dict[str, Any]]) -> int:
