@@ -169,9 +169,17 @@ def test_make_brackets_each_engine_build_with_its_stamp() -> None:
         commit = next(i for i, line in enumerate(plan) if f"stamps commit {engine}" in line)
         assert begin < commit
         assert sum(begin < i < commit for i in builds) == 1
-    # pytest runs once per lane, after the builds; nothing is declared built.
+    # pytest runs once per lane, after the builds that lane reads: the DuckDB fixture build
+    # (every lane) and its own engine's; the DuckDB lane after lint and the semantic layer too.
+    # Nothing is declared built.
     pytest_lines = [line for line in plan if "/pytest" in line]
-    assert sorted(re.sub(r".*LEAD_FUNNEL_TEST_LANE=(\w+) .*", r"\1", line)
-                  for line in pytest_lines) == ["duckdb", "postgres", "spark"], pytest_lines
+    lanes = {re.sub(r".*LEAD_FUNNEL_TEST_LANE=(\w+) .*", r"\1", line): plan.index(line)
+             for line in pytest_lines}
+    assert sorted(lanes) == ["duckdb", "postgres", "spark"] and len(pytest_lines) == 3, pytest_lines
     assert all("LEAD_FUNNEL_FIXTURE" not in line for line in pytest_lines)
-    assert min(plan.index(line) for line in pytest_lines) > max(builds)
+    committed = {engine: next(i for i, line in enumerate(plan) if f"stamps commit {engine}" in line)
+                 for engine in stamps.ENGINES}
+    for lane, index in lanes.items():
+        assert index > committed["duckdb"] and index > committed[lane], (lane, plan)
+    checks = [i for i, line in enumerate(plan) if "sqlfluff lint" in line or "mf validate-configs" in line]
+    assert len(checks) == 2 and lanes["duckdb"] > max(checks), plan
