@@ -18,6 +18,8 @@ from pathlib import Path
 import pyspark
 import pytest
 
+from lead_funnel.benchmarking.proc_memory import child_processes
+
 PROBE = """
 public class Probe {
     public static void main(String[] args) throws Exception {
@@ -41,14 +43,7 @@ def run_probe(classes: Path, *extra: Path) -> subprocess.CompletedProcess[str]:
 def process_tree_command_lines(root: int) -> list[str]:
     """The command lines of `root` and its descendants (the launcher scripts exec java, or
     start it as a child)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
+    children = child_processes()
     lines, todo = [], [root]
     while todo:
         pid = todo.pop()

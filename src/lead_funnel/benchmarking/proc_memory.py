@@ -20,7 +20,8 @@ import threading
 from pathlib import Path
 
 
-def _children() -> dict[int, list[int]]:
+def child_processes() -> dict[int, list[int]]:
+    """parent pid -> the pids of its children, of every process in /proc now."""
     tree: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -50,7 +51,7 @@ def _status_kb(pid: int, name: str = "VmRSS") -> int:
 
 def tree_rss_kb(root: int) -> int:
     """Resident memory of ``root`` and all its descendants, in kB."""
-    tree, total, todo = _children(), 0, [root]
+    tree, total, todo = child_processes(), 0, [root]
     while todo:
         pid = todo.pop()
         total += _status_kb(pid)
