@@ -9,11 +9,12 @@
     downstream is then recomputed (macros/refresh/checkpoint.sql, refresh_scope). -#}
 
 {#- The CTEs between a parsed model's `source` CTE and its `typed` CTE: every raw column plus
-    row_text (the raw record as text, raw_record_text: made once, then hashed, fingerprinted and
-    kept as raw_record where no column needs redacting), row_hash, row_fingerprint and
-    row_occurrence, as `unparsed`: on an incremental run only the rows not parsed yet (or every
-    row when some parsed row vanished from raw). `raw_columns`: the raw columns the fingerprint
-    hashes.
+    row_text (the raw record as text, raw_record_text of the table's raw_record_layout: made
+    once, then hashed and fingerprinted), row_hash, row_fingerprint and row_occurrence, as
+    `unparsed`: on an incremental run only the rows not parsed yet (or every row when some parsed
+    row vanished from raw). `table_name`: the raw table (raw_record_layout). The text itself is
+    not kept: the screened model rebuilds it for the quarantined rows only
+    (quarantine_checked_rows).
 
     Raw rows are grouped by row_hash, a cheap hash of the same text the fingerprint hashes
     (raw_row_hash; identical rows share it). A group whose raw row count exceeds the parsed
@@ -26,8 +27,8 @@
     raw rows are grouped once, in the same statement).
     On a full build, only the raw rows that share their hash with another are numbered by a
     window; every other row is its text's first occurrence. -#}
-{% macro unparsed_raw_rows(raw_columns) -%}
-{%- set record_text = lead_funnel.raw_record_text(raw_columns) -%}
+{% macro unparsed_raw_rows(table_name) -%}
+{%- set record_text = lead_funnel.raw_record_text(lead_funnel.raw_record_layout(table_name).columns) -%}
 recorded as (
 
     select
@@ -46,7 +47,7 @@ hashed as (
 
 ),
 {% if lead_funnel.is_refresh_run() %}
-{%- do lead_funnel.require_row_hash_column() %}
+{%- do lead_funnel.require_current_parsed_table() %}
 processed_counts as (
 
     select
@@ -166,15 +167,18 @@ unparsed as (
 {%- endmacro %}
 
 
-{#- Raises when the calling parsed model's table has no row_hash column, which change detection
-    needs: the table was built by an earlier version (nothing to check at parse time). -#}
-{% macro require_row_hash_column() -%}
+{#- Raises when the calling parsed model's table was built by an earlier version of lead_funnel:
+    it has no row_hash column (which change detection needs) or still has raw_record (no longer
+    kept there). Nothing to check at parse time. -#}
+{% macro require_current_parsed_table() -%}
     {%- if not execute -%}{{ return(none) }}{%- endif -%}
-    {%- if 'row_hash' not in (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) -%}
+    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {%- if 'row_hash' not in columns or 'raw_record' in columns -%}
         {{ exceptions.raise_compiler_error(
-            "lead_funnel: " ~ this ~ " was built by an earlier version of lead_funnel (it has no "
-            ~ "row_hash column, which change detection needs): run `dbt build --full-refresh` "
-            ~ "once (docs/funnel_rules.md §7)") }}
+            "lead_funnel: " ~ this ~ " was built by an earlier version of lead_funnel ("
+            ~ ("it has no row_hash column, which change detection needs" if 'row_hash' not in columns
+               else "it still has the raw_record column, which the parsed models no longer keep")
+            ~ "): run `dbt build --full-refresh` once (docs/funnel_rules.md §7)") }}
     {%- endif -%}
 {%- endmacro %}
 

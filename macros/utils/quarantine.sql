@@ -13,15 +13,18 @@
     quarantine reason in docs/funnel_rules.md §3 order: the row's own early reasons (missing_key,
     missing_timestamp, unparseable_timestamp), then after_as_of (`timestamp_column` later than
     as_of), then orphan_contact_id (when `checks_orphans`: the contact is not staged), then the
-    row's own late reasons (unknown_activity_type, won_not_closed, negative_amount). raw_record
-    (the raw text, read by dq_quarantined_rows) is kept on quarantined rows only: on usable rows
-    it is null, which spares writing the raw text of every usable row a second time. -#}
-{% macro quarantine_checked_rows(parsed_model, timestamp_column, checks_orphans=true) -%}
+    row's own late reasons (unknown_activity_type, won_not_closed, negative_amount).
+    raw_record (the raw text, read by dq_quarantined_rows) is on quarantined rows only, null on
+    usable ones. The parsed model does not keep it (writing the text of every raw row costs more
+    than rebuilding it for the few that are quarantined): it is rebuilt here from the raw rows of
+    `table_name` that share a quarantined row's key (raw_record_layout; a blank key matches the
+    rows without one), matched to the row by its fingerprint, so it is the very row parsed. -#}
+{% macro quarantine_checked_rows(parsed_model, table_name, timestamp_column, checks_orphans=true) -%}
     {%- set parsed_relation = ref(parsed_model) -%}
+    {%- set layout = lead_funnel.raw_record_layout(table_name) -%}
     {#- In a unit test the parsed model is the test's input CTE: nothing to describe (Spark's
-        describe of it fails and pyspark logs an ERROR line for it), so the rows keep parsed.*
-        (raw_record as given). The parsed model's bookkeeping (row_hash, row_occurrence,
-        parsed_batch) stays there. -#}
+        describe of it fails and pyspark logs an ERROR line for it), so the rows keep parsed.*.
+        The parsed model's bookkeeping (row_hash, row_occurrence, parsed_batch) stays there. -#}
     {%- set columns = adapter.get_columns_in_relation(parsed_relation) | map(attribute='name')
         | reject('in', ['row_hash', 'row_occurrence', 'parsed_batch']) | list
         if execute and not parsed_relation.is_cte else [] -%}
@@ -29,9 +32,12 @@
     {%- if checks_orphans -%}
         {%- do dynamic_checks.append(('orphan_contact_id', 'staged_contacts.contact_id is null')) -%}
     {%- endif -%}
+{#- parsed and checked are read twice (every row; the quarantined keys): not materialised, each
+    read takes only the columns it needs instead of a copy of every row being written and read
+    back (on DuckDB, which would materialise a CTE read twice: half the model's time). #}
 with
 
-parsed as (
+parsed as {{ lead_funnel.not_materialized() }} (
 
     select * from {{ parsed_relation }}
     where {{ lead_funnel.refresh_filter('refresh_key') }}
@@ -44,7 +50,7 @@ staged_contacts as (
 
 ),
 {% endif %}
-checked as (
+checked as {{ lead_funnel.not_materialized() }} (
 
     select
         parsed.*,
@@ -61,22 +67,47 @@ checked as (
 
 ),
 
+quarantined_keys as (
+
+    select distinct coalesce({{ layout.key }}, '') as record_key
+    from checked
+    where quarantine_reason is not null
+
+),
+
+quarantined_key_raw_rows as (
+
+    select raw_rows.*
+    from {{ lead_funnel.crm_raw_relation(table_name) }} as raw_rows
+    inner join quarantined_keys
+        on coalesce({{ lead_funnel.clean_text('raw_rows.' ~ layout.key) }}, '') = quarantined_keys.record_key
+
+),
+
+raw_records as (
+
+    select distinct
+        {{ dbt.hash(lead_funnel.raw_record_text(layout.columns)) }} as row_fingerprint,
+        {{ lead_funnel.raw_record_text(layout.columns, layout.email_columns) }} as raw_record
+    from quarantined_key_raw_rows
+
+),
+
 final as (
 
     select
         {%- for column in columns %}
-        {%- if column | lower == 'raw_record' %}
-        case when quarantine_reason is not null then raw_record end as raw_record,
+        checked.{{ column }},
         {%- else %}
-        {{ column }},
-        {%- endif %}
-        {%- else %}
-        checked.*
+        checked.*,
         {%- endfor %}
-        {%- if columns %}
-        quarantine_reason
+        case when checked.quarantine_reason is not null then raw_records.raw_record end as raw_record
+        {%- if columns %},
+        checked.quarantine_reason
         {%- endif %}
     from checked
+    left join raw_records
+        on checked.row_fingerprint = raw_records.row_fingerprint
 
 )
 

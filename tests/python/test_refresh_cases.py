@@ -284,22 +284,32 @@ def test_an_extract_replaced_with_fewer_rows_is_parsed_again_in_full(
                        "base_crm__contacts_parsed": 2}
 
 
+@pytest.mark.parametrize(("change", "reason"), [
+    ("drop column row_hash", "it has no row_hash column, which change detection needs"),
+    ("add column raw_record varchar",
+     "it still has the raw_record column, which the parsed models no longer keep"),
+], ids=["without_row_hash", "with_raw_record"])
 def test_a_parsed_table_from_an_earlier_version_asks_for_one_full_refresh(
-        base: Base, tmp_path: Path) -> None:
-    """A parsed table built before change detection kept row_hash (an earlier version): the
-    next incremental run of it fails, saying so and naming `dbt build --full-refresh`, rather
-    than guessing which raw rows it has parsed; the full refresh then rebuilds it."""
+        base: Base, tmp_path: Path, change: str, reason: str) -> None:
+    """A parsed table of an earlier version (built before change detection kept row_hash, or
+    when the parsed models still kept each raw row's text): the next incremental run of it
+    fails, saying so and naming `dbt build --full-refresh`, rather than guessing which raw rows
+    it has parsed or failing on a column difference; the full refresh then rebuilds it."""
     warehouse = copy_of(base, tmp_path)
     with duckdb.connect(str(warehouse.database)) as connection:
         table = qualified_name(connection, "base_marketing__engagement_events_parsed")
-        connection.execute(f"alter table {table} drop column row_hash")
+        connection.execute(f"alter table {table} {change}")
     select = ["--select", "base_marketing__engagement_events_parsed"]
     refused = warehouse.dbt(["run", *select], BASE_AS_OF)
     assert refused.returncode != 0, refused.output
     assert re.search(r"base_marketing__engagement_events_parsed\S* was built by an earlier version "
-                     r"of lead_funnel \(it has no row_hash column", refused.output), refused.output
+                     r"of lead_funnel \(" + re.escape(reason), refused.output), refused.output
     assert "run `dbt build --full-refresh` once" in refused.output
     rebuilt = warehouse.dbt(["run", *select, "--full-refresh"], BASE_AS_OF)
     assert rebuilt.returncode == 0, rebuilt.output
+    columns = {name for (name,) in query(
+        warehouse.database, "select column_name from (describe {0})",
+        "base_marketing__engagement_events_parsed")}
+    assert "row_hash" in columns and "raw_record" not in columns
     assert query(warehouse.database, "select count(*) from {0} where row_hash is null",
                  "base_marketing__engagement_events_parsed") == [(0,)]

@@ -3,11 +3,6 @@
     after_as_of) and late_quarantine_reason (those after orphan_contact_id). The reasons that
     depend on as_of and on the staged contacts are added by base_crm__contacts_screened. Incremental: a
     build parses only the raw rows it has not parsed yet (macros/refresh/parsed_rows.sql). -#}
-{%- set raw_columns = [
-    'contact_id', 'email', 'job_title', 'company_name', 'industry', 'country_code', 'lead_source',
-    'employee_count', 'created_at', 'updated_at', 'is_deleted', '_loaded_at'
-] -%}
-
 {{ require_valid_scoring_rules() }}
 
 with
@@ -18,7 +13,7 @@ source as {{ not_materialized() }} (
 
 ),
 
-{{ unparsed_raw_rows(raw_columns) }}
+{{ unparsed_raw_rows('contacts') }}
 
 typed as (
 
@@ -36,9 +31,6 @@ typed as (
         {{ parse_timestamp_utc('updated_at') }} as updated_at,
         {{ parse_boolean('is_deleted') }} as is_deleted,
         {{ parse_timestamp_utc('_loaded_at') }} as loaded_at,
-        {{ raw_record_text(raw_columns, email_columns=['email']) }} as raw_record,
-        {#- the fingerprint that breaks ties between versions hashes the whole row, e-mail
-            included; raw_record, which the quarantine shows, keeps only the e-mail's domain #}
         row_hash,
         row_fingerprint,
         row_occurrence

@@ -3,11 +3,6 @@
     after_as_of) and late_quarantine_reason (those after orphan_contact_id). The reasons that
     depend on as_of and on the staged contacts are added by base_crm__opportunities_screened. Incremental: a
     build parses only the raw rows it has not parsed yet (macros/refresh/parsed_rows.sql). -#}
-{%- set raw_columns = [
-    'opportunity_id', 'contact_id', 'created_at', 'closed_at', 'updated_at', '_loaded_at',
-    'stage_name', 'amount', 'is_closed', 'is_won'
-] -%}
-
 {{ require_valid_scoring_rules() }}
 
 with
@@ -18,7 +13,7 @@ source as {{ not_materialized() }} (
 
 ),
 
-{{ unparsed_raw_rows(raw_columns) }}
+{{ unparsed_raw_rows('opportunities') }}
 
 typed as (
 
@@ -35,7 +30,6 @@ typed as (
         {{ parse_timestamp_utc('closed_at') }} as closed_at_in_source,
         {{ parse_timestamp_utc('updated_at') }} as updated_at,
         {{ parse_timestamp_utc('_loaded_at') }} as loaded_at,
-        row_text as raw_record,
         row_hash,
         row_fingerprint,
         row_occurrence

@@ -3,11 +3,6 @@
     after_as_of) and late_quarantine_reason (those after orphan_contact_id). The reasons that
     depend on as_of and on the staged contacts are added by base_crm__sales_activities_screened. Incremental: a
     build parses only the raw rows it has not parsed yet (macros/refresh/parsed_rows.sql). -#}
-{%- set raw_columns = [
-    'activity_id', 'contact_id', 'owner_id', 'activity_type', 'rejection_reason', 'budget_confirmed',
-    'authority_confirmed', 'need_confirmed', 'timeline_confirmed', 'occurred_at', '_loaded_at'
-] -%}
-
 {{ require_valid_scoring_rules() }}
 
 with
@@ -18,7 +13,7 @@ source as {{ not_materialized() }} (
 
 ),
 
-{{ unparsed_raw_rows(raw_columns) }}
+{{ unparsed_raw_rows('sales_activities') }}
 
 typed as (
 
@@ -35,7 +30,6 @@ typed as (
         {{ clean_text('occurred_at') }} as occurred_at_text,
         {{ parse_timestamp_utc('occurred_at') }} as occurred_at,
         {{ parse_timestamp_utc('_loaded_at') }} as loaded_at,
-        row_text as raw_record,
         row_hash,
         row_fingerprint,
         row_occurrence

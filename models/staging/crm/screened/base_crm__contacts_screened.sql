@@ -4,4 +4,4 @@
     (macro quarantine_checked_rows). Incremental: a build recomputes the rows of the refreshed
     contacts (refresh_contact_keys). -#}
 -- depends_on: {{ ref('refresh_contact_keys') }}
-{{ quarantine_checked_rows('base_crm__contacts_parsed', 'created_at', checks_orphans=false) }}
+{{ quarantine_checked_rows('base_crm__contacts_parsed', 'contacts', 'created_at', checks_orphans=false) }}

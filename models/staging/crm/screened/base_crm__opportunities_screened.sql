@@ -4,4 +4,4 @@
     (macro quarantine_checked_rows). Incremental: a build recomputes the rows of the refreshed
     contacts (refresh_contact_keys). -#}
 -- depends_on: {{ ref('refresh_contact_keys') }}
-{{ quarantine_checked_rows('base_crm__opportunities_parsed', 'created_at') }}
+{{ quarantine_checked_rows('base_crm__opportunities_parsed', 'opportunities', 'created_at') }}

@@ -3,10 +3,6 @@
     after_as_of) and late_quarantine_reason (those after orphan_contact_id). The reasons that
     depend on as_of and on the staged contacts are added by base_marketing__engagement_events_screened. Incremental: a
     build parses only the raw rows it has not parsed yet (macros/refresh/parsed_rows.sql). -#}
-{%- set raw_columns = [
-    'event_id', 'contact_id', 'event_type', 'page_url', 'campaign_id', 'occurred_at', '_loaded_at'
-] -%}
-
 {{ require_valid_scoring_rules() }}
 
 with
@@ -17,7 +13,7 @@ source as {{ not_materialized() }} (
 
 ),
 
-{{ unparsed_raw_rows(raw_columns) }}
+{{ unparsed_raw_rows('engagement_events') }}
 
 typed as (
 
@@ -30,7 +26,6 @@ typed as (
         {{ clean_text('occurred_at') }} as occurred_at_text,
         {{ parse_timestamp_utc('occurred_at') }} as occurred_at,
         {{ parse_timestamp_utc('_loaded_at') }} as loaded_at,
-        row_text as raw_record,
         row_hash,
         row_fingerprint,
         row_occurrence

@@ -4,4 +4,4 @@
     (macro quarantine_checked_rows). Incremental: a build recomputes the rows of the refreshed
     contacts (refresh_contact_keys). -#}
 -- depends_on: {{ ref('refresh_contact_keys') }}
-{{ quarantine_checked_rows('base_marketing__engagement_events_parsed', 'occurred_at') }}
+{{ quarantine_checked_rows('base_marketing__engagement_events_parsed', 'engagement_events', 'occurred_at') }}
