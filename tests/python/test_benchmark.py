@@ -274,6 +274,25 @@ def test_shuffle_figures_sum_the_completed_stages_after_the_mark() -> None:
     assert ", spilled to disk 5.0 MB, executor run time 4.0 s;" in lines[0]
 
 
+def test_a_stage_dbt_ran_is_named_by_its_node() -> None:
+    """dbt opens each statement with its query comment (the same hundred characters for every
+    model): the stage is named `<node_id>: <statement>` instead, the comment left out; a comment
+    without a node_id, or that is not JSON, only goes."""
+    comment = ('/* {"app": "dbt", "dbt_version": "1.11.16", "profile_name": "lead_funnel", '
+               '"target_name": "spark_cluster", "node_id": "model.lead_funnel.stg_x"} */\n')
+    stages = [
+        {"stageId": 1, "status": "COMPLETE", "shuffleReadBytes": 3,
+         "description": comment + "create or replace table analytics.stg_x\n  as select 1"},
+        {"stageId": 2, "status": "COMPLETE", "shuffleReadBytes": 2,
+         "description": '/* {"app": "dbt"} */ select 2'},
+        {"stageId": 3, "status": "COMPLETE", "shuffleReadBytes": 1,
+         "description": "/* {not json} */ select 3"}]
+    names = [stage.name for stage in shuffle_figures(stages, after_stage_id=0, top=3).top]
+    assert names == [
+        "model.lead_funnel.stg_x: create or replace table analytics.stg_x as select 1",
+        "select 2", "select 3"]
+
+
 def test_spark_stages_client_reads_the_first_application() -> None:
     calls: list[str] = []
     payloads = {"http://ui/api/v1/applications": [{"id": "app-1"}, {"id": "app-0"}],

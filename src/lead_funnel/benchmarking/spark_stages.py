@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import urllib.request
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -20,6 +21,9 @@ from typing import Any, Callable
 UI_PORT_VARIABLE = "LEAD_FUNNEL_SPARK_UI_PORT"
 TOP_STAGES = 5
 STATEMENT_CHARACTERS = 100
+# dbt opens every statement with its query comment, `/* {"app": "dbt", ..., "node_id": ...} */`:
+# the same first hundred characters for every model, so the node it names is shown instead.
+DBT_QUERY_COMMENT = re.compile(r"\A\s*/\*\s*(\{.*?\})\s*\*/", re.DOTALL)
 
 Fetch = Callable[[str], Any]
 
@@ -82,8 +86,21 @@ def shuffle_figures(stages: list[dict[str, Any]], after_stage_id: int,
 
 
 def _statement(stage: dict[str, Any]) -> str:
-    """The stage's statement on one line, cut short (its code location when it has none)."""
-    text = " ".join(str(stage.get("description") or stage.get("name") or "").split())
+    """The stage's statement on one line, cut short (its code location when it has none); a
+    statement dbt ran is named by its node, `<node_id>: <statement>`, without dbt's comment."""
+    text = str(stage.get("description") or stage.get("name") or "")
+    comment = DBT_QUERY_COMMENT.match(text)
+    node_id = ""
+    if comment:
+        try:
+            fields = json.loads(comment.group(1))
+        except ValueError:
+            fields = {}
+        node_id = str(fields.get("node_id") or "") if isinstance(fields, dict) else ""
+        text = text[comment.end():]
+    text = " ".join(text.split())
+    if node_id:
+        text = f"{node_id}: {text}"
     return text if len(text) <= STATEMENT_CHARACTERS else text[:STATEMENT_CHARACTERS - 3] + "..."
 
 
