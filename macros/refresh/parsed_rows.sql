@@ -106,7 +106,7 @@ numbered as (
     from (
         select
             hashed.*,
-            {{ dbt.hash('row_text') }} as row_fingerprint
+            {{ lead_funnel.raw_row_fingerprint('row_text') }} as row_fingerprint
         from hashed
         inner join changed_hashes
             on hashed.row_hash = changed_hashes.row_hash
@@ -151,7 +151,7 @@ fingerprinted as (
 
     select
         *,
-        {{ dbt.hash('row_text') }} as row_fingerprint
+        {{ lead_funnel.raw_row_fingerprint('row_text') }} as row_fingerprint
     from hashed
 
 ),

@@ -87,7 +87,7 @@ quarantined_key_raw_rows as (
 raw_records as (
 
     select distinct
-        {{ dbt.hash(lead_funnel.raw_record_text(layout.columns)) }} as row_fingerprint,
+        {{ lead_funnel.raw_row_fingerprint(lead_funnel.raw_record_text(layout.columns)) }} as row_fingerprint,
         {{ lead_funnel.raw_record_text(layout.columns, layout.email_columns) }} as raw_record
     from quarantined_key_raw_rows
 
