@@ -48,9 +48,9 @@ def engine_param(engine: str, *marks: pytest.MarkDecorator) -> Any:
 ENGINE_MARKS = ("postgres", "spark", "spark_cluster")
 LANES = ("spark", "postgres", "duckdb")
 MODULE_LANES = {"test_build_sequences.py": "spark", "test_bad_config.py": "spark",
-                "test_incremental.py": "postgres", "test_connector_salesforce.py": "postgres",
-                "test_orchestration.py": "postgres", "test_reliability.py": "postgres",
-                "test_publish.py": "postgres"}
+                "test_publish.py": "spark", "test_incremental.py": "postgres",
+                "test_connector_salesforce.py": "postgres", "test_orchestration.py": "postgres",
+                "test_reliability.py": "postgres"}
 
 
 def lane_of(item: pytest.Item) -> str:
@@ -87,6 +87,18 @@ def pytest_configure(config: pytest.Config) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, interrupt)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_file_log_off() -> Iterator[None]:
+    """The suite's dbt runs write no dbt.log (DBT_LOG_LEVEL_FILE=none) unless the developer set
+    the variable: no test reads that file, and dbt's debug-level file log costs about a sixth of
+    the CPU time of a fixture build (BENCHMARKS.md "Test suite times"). What a failed run printed
+    is in the test's failure message."""
+    with pytest.MonkeyPatch.context() as patch:
+        if "DBT_LOG_LEVEL_FILE" not in os.environ:
+            patch.setenv("DBT_LOG_LEVEL_FILE", "none")
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)
