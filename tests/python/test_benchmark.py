@@ -27,6 +27,7 @@ from lead_funnel.benchmarking.engine_run import (
 from lead_funnel.benchmarking.proc_memory import directory_bytes
 from lead_funnel.benchmarking.queries import dense_comparison, floor_query, floor_sql
 from lead_funnel.benchmarking.spark_stages import (
+    NOT_DBT,
     SparkStagesClient,
     last_stage_id,
     shuffle_figures,
@@ -293,6 +294,37 @@ def test_a_stage_dbt_ran_is_named_by_its_node() -> None:
         "select 2", "select 3"]
 
 
+def test_shuffles_are_summed_by_the_dbt_node_that_ran_them() -> None:
+    """Model x ran stages 1 and 3 (shuffle 1 + 2 and 4 MiB, spilled 1 MiB, run 1.0 + 2.0 s);
+    test y ran stage 2 (5 MiB read, 0.5 s); stage 4 has no dbt comment (6 MiB) and stage 5 a
+    comment without node_id (1 MiB): both are the statements without a node (7 MiB, 2 stages).
+    Most shuffled first: the non-dbt group 7 MiB, x 7 MiB (a tie, by name: "(" sorts before
+    "m"), y 5 MiB; with top_nodes=2, y is left out."""
+    mib = 2**20
+
+    def comment(node_id: str | None) -> str:
+        fields = {"app": "dbt", **({"node_id": node_id} if node_id else {})}
+        return "/* " + json.dumps(fields) + " */\n"
+
+    stages = [
+        {"stageId": 1, "status": "COMPLETE", "shuffleReadBytes": mib, "shuffleWriteBytes": 2 * mib,
+         "executorRunTime": 1000, "description": comment("model.p.x") + "create table x"},
+        {"stageId": 2, "status": "COMPLETE", "shuffleReadBytes": 5 * mib, "executorRunTime": 500,
+         "description": comment("test.p.y") + "select 1"},
+        {"stageId": 3, "status": "COMPLETE", "shuffleWriteBytes": 4 * mib, "diskBytesSpilled": mib,
+         "executorRunTime": 2000, "description": comment("model.p.x") + "insert into x"},
+        {"stageId": 4, "status": "COMPLETE", "shuffleReadBytes": 6 * mib, "description": "load"},
+        {"stageId": 5, "status": "COMPLETE", "shuffleReadBytes": mib,
+         "description": comment(None) + "select 2"}]
+    figures = shuffle_figures(stages, after_stage_id=0, top=1, top_nodes=2)
+    assert [(node.node_id, node.stages, node.shuffle_bytes, node.spilled_bytes,
+             node.executor_run_ms) for node in figures.top_nodes] == [
+        (NOT_DBT, 2, 7 * mib, 0, 0), ("model.p.x", 2, 7 * mib, mib, 3000)]
+    lines = figures.lines("full build")
+    assert lines[2].startswith("shuffles, full build, by dbt node")
+    assert lines[4] == "        7.0 MB      3.0 s        1.0 MB     2  model.p.x"
+
+
 def test_spark_stages_client_reads_the_first_application() -> None:
     calls: list[str] = []
     payloads = {"http://ui/api/v1/applications": [{"id": "app-1"}, {"id": "app-0"}],
@@ -311,7 +343,8 @@ def test_engine_report_says_when_the_cluster_shuffles_were_not_measured() -> Non
         engine="spark_cluster", contacts=10, raw_rows={"contacts": 10}, day_rows={"contacts": 1},
         load_seconds=1.0, append_seconds=1.0, full=_figures("full", 130.0),
         incremental=_figures("refresh", 55.0), as_of="a", next_as_of="b")
-    assert "shuffles: not measured (start the cluster with LEAD_FUNNEL_SPARK_UI_PORT" in result.report()
+    assert ("shuffles: not measured (set LEAD_FUNNEL_SPARK_UI_PORT both for "
+            "`scripts/spark_cluster.sh up`") in result.report()
     measured = shuffle_figures([{"stageId": 0, "status": "COMPLETE", "shuffleReadBytes": 2**20}], -1)
     with_shuffles = EngineBenchmarkResult(**{**result.__dict__, "full_shuffles": measured,
                                              "refresh_shuffles": measured})

@@ -105,8 +105,9 @@ class EngineBenchmarkResult:
             lines += self.full_shuffles.lines("full build")
             lines += self.refresh_shuffles.lines("one-day refresh")
         elif self.engine == "spark_cluster":
-            lines.append(f"shuffles: not measured (start the cluster with {UI_PORT_VARIABLE} set "
-                         "to serve its driver's UI)")
+            lines.append(f"shuffles: not measured (set {UI_PORT_VARIABLE} both for "
+                         "`scripts/spark_cluster.sh up`, which then serves the driver's UI, and "
+                         "for the benchmark, which reads it)")
         return "\n".join(lines)
 
 

@@ -20,6 +20,9 @@ from typing import Any, Callable
 
 UI_PORT_VARIABLE = "LEAD_FUNNEL_SPARK_UI_PORT"
 TOP_STAGES = 5
+TOP_NODES = 8
+# The group of the stages no dbt node ran (the loader's, the Thrift server's own).
+NOT_DBT = "(statements without a dbt node)"
 STATEMENT_CHARACTERS = 100
 # dbt opens every statement with its query comment, `/* {"app": "dbt", ..., "node_id": ...} */`:
 # the same first hundred characters for every model, so the node it names is shown instead.
@@ -42,6 +45,17 @@ class StageFigure:
 
 
 @dataclass(frozen=True)
+class NodeFigure:
+    """The stages of one dbt node (model, test, seed), summed: a model's statements run as
+    several stages, so its cost is their sum."""
+    node_id: str
+    stages: int
+    shuffle_bytes: int
+    spilled_bytes: int
+    executor_run_ms: int
+
+
+@dataclass(frozen=True)
 class ShuffleFigures:
     """The stages a build ran on the cluster, summed, and the ones that shuffled most."""
     stages: int
@@ -51,6 +65,7 @@ class ShuffleFigures:
     spilled_bytes: int
     executor_run_ms: int
     top: list[StageFigure]
+    top_nodes: list[NodeFigure]
 
     def lines(self, label: str) -> list[str]:
         lines = [f"shuffles, {label}: {self.stages:,} stages, shuffle read "
@@ -61,13 +76,18 @@ class ShuffleFigures:
                  f"{self.executor_run_ms / 1000:,.1f} s; the stages that shuffled most:"]
         lines += [f"  {stage.shuffle_bytes / 2**20:9,.1f} MB  {stage.executor_run_ms / 1000:7.1f} s  "
                   f"stage {stage.stage_id}: {stage.name}" for stage in self.top]
+        lines.append(f"shuffles, {label}, by dbt node (shuffle read + written, executor run "
+                     "time, spilled, stages):")
+        lines += [f"  {node.shuffle_bytes / 2**20:9,.1f} MB  {node.executor_run_ms / 1000:7.1f} s  "
+                  f"{node.spilled_bytes / 2**20:9,.1f} MB  {node.stages:4d}  {node.node_id}"
+                  for node in self.top_nodes]
         return lines
 
 
 def shuffle_figures(stages: list[dict[str, Any]], after_stage_id: int,
-                    top: int = TOP_STAGES) -> ShuffleFigures:
+                    top: int = TOP_STAGES, top_nodes: int = TOP_NODES) -> ShuffleFigures:
     """The figures of the completed stages (every attempt) with a stageId above
-    ``after_stage_id``."""
+    ``after_stage_id``; the `top` stages and the `top_nodes` dbt nodes that shuffled most."""
     mine = [stage for stage in stages
             if int(stage["stageId"]) > after_stage_id and stage.get("status") == "COMPLETE"]
     figures = [StageFigure(int(stage["stageId"]), _statement(stage),
@@ -82,7 +102,33 @@ def shuffle_figures(stages: list[dict[str, Any]], after_stage_id: int,
         input_bytes=sum(int(stage.get("inputBytes", 0)) for stage in mine),
         spilled_bytes=sum(int(stage.get("diskBytesSpilled", 0)) for stage in mine),
         executor_run_ms=sum(figure.executor_run_ms for figure in figures),
-        top=figures[:top])
+        top=figures[:top],
+        top_nodes=_by_node(mine)[:top_nodes])
+
+
+def _by_node(stages: list[dict[str, Any]]) -> list[NodeFigure]:
+    """The stages summed by the dbt node that ran them, most shuffled first (ties by name)."""
+    sums: dict[str, list[int]] = {}
+    for stage in stages:
+        node = sums.setdefault(_node_id(stage) or NOT_DBT, [0, 0, 0, 0])
+        node[0] += 1
+        node[1] += int(stage.get("shuffleReadBytes", 0)) + int(stage.get("shuffleWriteBytes", 0))
+        node[2] += int(stage.get("diskBytesSpilled", 0))
+        node[3] += int(stage.get("executorRunTime", 0))
+    nodes = [NodeFigure(node_id, *figures) for node_id, figures in sums.items()]
+    return sorted(nodes, key=lambda node: (-node.shuffle_bytes, node.node_id))
+
+
+def _node_id(stage: dict[str, Any]) -> str:
+    """The node_id of dbt's query comment opening the stage's statement, or ''."""
+    comment = DBT_QUERY_COMMENT.match(str(stage.get("description") or ""))
+    if not comment:
+        return ""
+    try:
+        fields = json.loads(comment.group(1))
+    except ValueError:
+        return ""
+    return str(fields.get("node_id") or "") if isinstance(fields, dict) else ""
 
 
 def _statement(stage: dict[str, Any]) -> str:
@@ -90,13 +136,8 @@ def _statement(stage: dict[str, Any]) -> str:
     statement dbt ran is named by its node, `<node_id>: <statement>`, without dbt's comment."""
     text = str(stage.get("description") or stage.get("name") or "")
     comment = DBT_QUERY_COMMENT.match(text)
-    node_id = ""
+    node_id = _node_id(stage)
     if comment:
-        try:
-            fields = json.loads(comment.group(1))
-        except ValueError:
-            fields = {}
-        node_id = str(fields.get("node_id") or "") if isinstance(fields, dict) else ""
         text = text[comment.end():]
     text = " ".join(text.split())
     if node_id:
