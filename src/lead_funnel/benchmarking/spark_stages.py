@@ -38,6 +38,8 @@ class StageFigure:
     shuffle_read_bytes: int
     shuffle_write_bytes: int
     executor_run_ms: int
+    spilled_bytes: int
+    node_id: str  # the dbt node whose statement ran the stage, '' for none
 
     @property
     def shuffle_bytes(self) -> int:
@@ -90,59 +92,60 @@ def shuffle_figures(stages: list[dict[str, Any]], after_stage_id: int,
     ``after_stage_id``; the `top` stages and the `top_nodes` dbt nodes that shuffled most."""
     mine = [stage for stage in stages
             if int(stage["stageId"]) > after_stage_id and stage.get("status") == "COMPLETE"]
-    figures = [StageFigure(int(stage["stageId"]), _statement(stage),
-                           int(stage.get("shuffleReadBytes", 0)),
-                           int(stage.get("shuffleWriteBytes", 0)),
-                           int(stage.get("executorRunTime", 0))) for stage in mine]
+    figures = [_stage_figure(stage) for stage in mine]
     figures.sort(key=lambda figure: (-figure.shuffle_bytes, figure.stage_id))
     return ShuffleFigures(
         stages=len(mine),
         shuffle_read_bytes=sum(figure.shuffle_read_bytes for figure in figures),
         shuffle_write_bytes=sum(figure.shuffle_write_bytes for figure in figures),
         input_bytes=sum(int(stage.get("inputBytes", 0)) for stage in mine),
-        spilled_bytes=sum(int(stage.get("diskBytesSpilled", 0)) for stage in mine),
+        spilled_bytes=sum(figure.spilled_bytes for figure in figures),
         executor_run_ms=sum(figure.executor_run_ms for figure in figures),
         top=figures[:top],
-        top_nodes=_by_node(mine)[:top_nodes])
+        top_nodes=_by_node(figures)[:top_nodes])
 
 
-def _by_node(stages: list[dict[str, Any]]) -> list[NodeFigure]:
+def _by_node(figures: list[StageFigure]) -> list[NodeFigure]:
     """The stages summed by the dbt node that ran them, most shuffled first (ties by name)."""
-    sums: dict[str, list[int]] = {}
-    for stage in stages:
-        node = sums.setdefault(_node_id(stage) or NOT_DBT, [0, 0, 0, 0])
-        node[0] += 1
-        node[1] += int(stage.get("shuffleReadBytes", 0)) + int(stage.get("shuffleWriteBytes", 0))
-        node[2] += int(stage.get("diskBytesSpilled", 0))
-        node[3] += int(stage.get("executorRunTime", 0))
-    nodes = [NodeFigure(node_id, *figures) for node_id, figures in sums.items()]
+    groups: dict[str, list[StageFigure]] = {}
+    for figure in figures:
+        groups.setdefault(figure.node_id or NOT_DBT, []).append(figure)
+    nodes = [NodeFigure(node_id, len(group),
+                        sum(figure.shuffle_bytes for figure in group),
+                        sum(figure.spilled_bytes for figure in group),
+                        sum(figure.executor_run_ms for figure in group))
+             for node_id, group in groups.items()]
     return sorted(nodes, key=lambda node: (-node.shuffle_bytes, node.node_id))
 
 
-def _node_id(stage: dict[str, Any]) -> str:
-    """The node_id of dbt's query comment opening the stage's statement, or ''."""
-    comment = DBT_QUERY_COMMENT.match(str(stage.get("description") or ""))
-    if not comment:
-        return ""
-    try:
-        fields = json.loads(comment.group(1))
-    except ValueError:
-        return ""
-    return str(fields.get("node_id") or "") if isinstance(fields, dict) else ""
-
-
-def _statement(stage: dict[str, Any]) -> str:
-    """The stage's statement on one line, cut short (its code location when it has none); a
-    statement dbt ran is named by its node, `<node_id>: <statement>`, without dbt's comment."""
+def _stage_figure(stage: dict[str, Any]) -> StageFigure:
+    """One stage's figures; its name is its statement on one line, cut short (its code location
+    when it has none); a statement dbt ran is named by its node, `<node_id>: <statement>`,
+    without dbt's comment."""
     text = str(stage.get("description") or stage.get("name") or "")
     comment = DBT_QUERY_COMMENT.match(text)
-    node_id = _node_id(stage)
+    node_id = ""
     if comment:
+        node_id = _comment_node_id(comment.group(1))
         text = text[comment.end():]
     text = " ".join(text.split())
     if node_id:
         text = f"{node_id}: {text}"
-    return text if len(text) <= STATEMENT_CHARACTERS else text[:STATEMENT_CHARACTERS - 3] + "..."
+    name = text if len(text) <= STATEMENT_CHARACTERS else text[:STATEMENT_CHARACTERS - 3] + "..."
+    return StageFigure(int(stage["stageId"]), name,
+                       int(stage.get("shuffleReadBytes", 0)),
+                       int(stage.get("shuffleWriteBytes", 0)),
+                       int(stage.get("executorRunTime", 0)),
+                       int(stage.get("diskBytesSpilled", 0)), node_id)
+
+
+def _comment_node_id(comment_json: str) -> str:
+    """The node_id of dbt's query comment, or '' (none, or not JSON)."""
+    try:
+        fields = json.loads(comment_json)
+    except ValueError:
+        return ""
+    return str(fields.get("node_id") or "") if isinstance(fields, dict) else ""
 
 
 def last_stage_id(stages: list[dict[str, Any]]) -> int:
