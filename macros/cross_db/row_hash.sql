@@ -21,7 +21,7 @@
 
 {#- A raw row's fingerprint: md5 of its text (raw_record_text of the table's raw_record_layout),
     which identifies the row and breaks ties between versions. The one definition: the parsed
-    models store it and the screened models recompute it to find a quarantined row's text. -#}
+    models store it and the quarantined models recompute it to find a quarantined row's text. -#}
 {% macro raw_row_fingerprint(text_expression) -%}
     {{ dbt.hash(text_expression) }}
 {%- endmacro %}

@@ -13,8 +13,8 @@
     once, then hashed and fingerprinted), row_hash, row_fingerprint and row_occurrence, as
     `unparsed`: on an incremental run only the rows not parsed yet (or every row when some parsed
     row vanished from raw). `table_name`: the raw table (raw_record_layout). The text itself is
-    not kept: the screened model rebuilds it for the quarantined rows only
-    (quarantine_checked_rows).
+    not kept: the quarantined model rebuilds it for the quarantined rows only
+    (quarantined_raw_rows).
 
     Raw rows are grouped by row_hash, a cheap hash of the same text the fingerprint hashes
     (raw_row_hash; identical rows share it). A group whose raw row count exceeds the parsed

@@ -9,69 +9,71 @@
 {%- endmacro %}
 
 
-{#- The body of a base model: every parsed raw row of the refreshed contacts with its first
-    quarantine reason in docs/funnel_rules.md §3 order: the row's own early reasons (missing_key,
-    missing_timestamp, unparseable_timestamp), then after_as_of (`timestamp_column` later than
-    as_of), then orphan_contact_id (when `checks_orphans`: the contact is not staged), then the
-    row's own late reasons (unknown_activity_type, won_not_closed, negative_amount).
-    raw_record (the raw text, read by dq_quarantined_rows) is on quarantined rows only, null on
-    usable ones. The parsed model does not keep it (writing the text of every raw row costs more
-    than rebuilding it for the few that are quarantined): it is rebuilt here from the raw rows of
-    `table_name` that share a quarantined row's key (raw_record_layout; a blank key matches the
-    rows without one), matched to the row by its fingerprint, so it is the very row parsed. -#}
-{% macro quarantine_checked_rows(parsed_model, table_name, timestamp_column, checks_orphans=true) -%}
-    {%- set parsed_relation = ref(parsed_model) -%}
+{#- A select of every parsed raw row of `table_name` (raw_record_layout: its parsed model,
+    timestamp column and orphan check) for the refreshed contacts, with its first quarantine
+    reason in docs/funnel_rules.md §3 order (null = usable): the row's own early reasons
+    (missing_key, missing_timestamp, unparseable_timestamp), then after_as_of (the timestamp
+    later than as_of), then orphan_contact_id (the contact is not staged), then the row's own
+    late reasons (unknown_activity_type, won_not_closed, negative_amount). Not stored: the staged
+    model of the table reads its usable rows, the quarantined model its quarantined ones and
+    dq_source_reconciliation counts them (writing every checked row of 18 million events costs
+    more than checking each row in each reader: a scan and a join). -#}
+{% macro quarantine_checked_select(table_name) -%}
     {%- set layout = lead_funnel.raw_record_layout(table_name) -%}
+    {%- set dynamic_checks = [('after_as_of', 'parsed_rows.' ~ layout.timestamp_column ~ ' > ' ~ lead_funnel.as_of())] -%}
+    {%- if layout.checks_orphans -%}
+        {%- do dynamic_checks.append(('orphan_contact_id', 'staged_contacts.contact_id is null')) -%}
+    {%- endif -%}
+    select
+        parsed_rows.*,
+        coalesce(
+            parsed_rows.early_quarantine_reason,
+            {{ lead_funnel.first_quarantine_reason(dynamic_checks) }},
+            parsed_rows.late_quarantine_reason
+        ) as quarantine_reason
+    from {{ ref(layout.parsed_model) }} as parsed_rows
+    {%- if layout.checks_orphans %}
+    left join {{ ref('stg_crm__contacts') }} as staged_contacts
+        on parsed_rows.contact_id = staged_contacts.contact_id
+    {%- endif %}
+    where {{ lead_funnel.refresh_filter('parsed_rows.refresh_key') }}
+{%- endmacro %}
+
+
+{#- The body of a quarantined model: the quarantined rows of quarantine_checked_select, with
+    raw_record (the raw text, read by dq_quarantined_rows). The parsed model does not keep the
+    text (writing the text of every raw row costs more than rebuilding it for the few that are
+    quarantined): it is rebuilt here from the raw rows of `table_name` that share a quarantined
+    row's key (raw_record_layout; a blank key matches the rows without one), matched to the row by
+    its fingerprint, so it is the very row parsed. -#}
+{% macro quarantined_raw_rows(table_name) -%}
+    {%- set layout = lead_funnel.raw_record_layout(table_name) -%}
+    {%- set parsed_relation = ref(layout.parsed_model) -%}
     {#- In a unit test the parsed model is the test's input CTE: nothing to describe (Spark's
         describe of it fails and pyspark logs an ERROR line for it), so the rows keep parsed.*.
         The parsed model's bookkeeping (row_hash, row_occurrence, parsed_batch) stays there. -#}
     {%- set columns = adapter.get_columns_in_relation(parsed_relation) | map(attribute='name')
         | reject('in', ['row_hash', 'row_occurrence', 'parsed_batch']) | list
         if execute and not parsed_relation.is_cte else [] -%}
-    {%- set dynamic_checks = [('after_as_of', 'parsed.' ~ timestamp_column ~ ' > ' ~ lead_funnel.as_of())] -%}
-    {%- if checks_orphans -%}
-        {%- do dynamic_checks.append(('orphan_contact_id', 'staged_contacts.contact_id is null')) -%}
-    {%- endif -%}
-{#- parsed and checked are read twice (every row; the quarantined keys): not materialised, each
-    read takes only the columns it needs instead of a copy of every row being written and read
-    back (on DuckDB, which would materialise a CTE read twice: half the model's time). #}
 with
 
-parsed as {{ lead_funnel.not_materialized() }} (
+checked_rows as (
 
-    select * from {{ parsed_relation }}
-    where {{ lead_funnel.refresh_filter('refresh_key') }}
-
-),
-{% if checks_orphans %}
-staged_contacts as (
-
-    select contact_id from {{ ref('stg_crm__contacts') }}
+    {{ lead_funnel.quarantine_checked_select(table_name) }}
 
 ),
-{% endif %}
-checked as {{ lead_funnel.not_materialized() }} (
 
-    select
-        parsed.*,
-        coalesce(
-            parsed.early_quarantine_reason,
-            {{ lead_funnel.first_quarantine_reason(dynamic_checks) }},
-            parsed.late_quarantine_reason
-        ) as quarantine_reason
-    from parsed
-    {%- if checks_orphans %}
-    left join staged_contacts
-        on parsed.contact_id = staged_contacts.contact_id
-    {%- endif %}
+quarantined_rows as (
+
+    select * from checked_rows
+    where quarantine_reason is not null
 
 ),
 
 quarantined_keys as (
 
     select distinct coalesce({{ layout.key }}, '') as record_key
-    from checked
-    where quarantine_reason is not null
+    from quarantined_rows
 
 ),
 
@@ -97,17 +99,17 @@ final as (
 
     select
         {%- for column in columns %}
-        checked.{{ column }},
+        quarantined_rows.{{ column }},
         {%- else %}
-        checked.*,
+        quarantined_rows.*,
         {%- endfor %}
-        case when checked.quarantine_reason is not null then raw_records.raw_record end as raw_record
+        raw_records.raw_record
         {%- if columns %},
-        checked.quarantine_reason
+        quarantined_rows.quarantine_reason
         {%- endif %}
-    from checked
+    from quarantined_rows
     left join raw_records
-        on checked.row_fingerprint = raw_records.row_fingerprint
+        on quarantined_rows.row_fingerprint = raw_records.row_fingerprint
 
 )
 

@@ -180,7 +180,7 @@ def test_a_later_as_of_never_changes_the_past(
         # created_at is a required timestamp), so its attributes - and fit - may change; those
         # contacts are left out of the comparison.
         stable = {cid for (cid,) in connection.execute(
-            "select contact_id from analytics_staging.base_crm__contacts_screened group by contact_id "
+            "select contact_id from analytics_staging.base_crm__contacts_parsed group by contact_id "
             f"having coalesce(max(updated_at), timestamp '1900-01-01') <= timestamp '{early:%Y-%m-%d %H:%M:%S}'"
         ).fetchall()}
         early_stages = {row[0]: row[1:] for row in connection.execute(

@@ -1,9 +1,9 @@
 {#- Every raw row that could not be used, with the first reason that applies (docs/funnel_rules.md §3 order). -#}
 {%- set checked_sources = [
-    ('contacts', 'base_crm__contacts_screened', 'contact_id', 'contact_id'),
-    ('engagement_events', 'base_marketing__engagement_events_screened', 'event_id', 'contact_id'),
-    ('sales_activities', 'base_crm__sales_activities_screened', 'activity_id', 'contact_id'),
-    ('opportunities', 'base_crm__opportunities_screened', 'opportunity_id', 'contact_id'),
+    ('contacts', 'base_crm__contacts_quarantined', 'contact_id', 'contact_id'),
+    ('engagement_events', 'base_marketing__engagement_events_quarantined', 'event_id', 'contact_id'),
+    ('sales_activities', 'base_crm__sales_activities_quarantined', 'activity_id', 'contact_id'),
+    ('opportunities', 'base_crm__opportunities_quarantined', 'opportunity_id', 'contact_id'),
 ] -%}
 
 with
@@ -20,7 +20,6 @@ with
             row_fingerprint,
             loaded_at
         from {{ ref(model_name) }}
-        where quarantine_reason is not null
 
     ),
 

@@ -1,11 +1,12 @@
 {#- Per source: raw rows = staged rows + folded duplicate versions + quarantined rows.
     Each term is counted independently (raw from the source, staged from the staging model,
-    quarantined from the quarantine model, folded from the usable rows of the base model). -#}
+    quarantined from dq_quarantined_rows, folded from the parsed rows that pass the quarantine
+    checks, checked again here by quarantine_checked_select). -#}
 {%- set reconciled_sources = [
-    ('contacts', crm_raw_relation('contacts'), 'base_crm__contacts_screened', 'stg_crm__contacts', 'contact_id'),
-    ('engagement_events', crm_raw_relation('engagement_events'), 'base_marketing__engagement_events_screened', 'stg_marketing__engagement_events', 'event_id'),
-    ('sales_activities', crm_raw_relation('sales_activities'), 'base_crm__sales_activities_screened', 'stg_crm__sales_activities', 'activity_id'),
-    ('opportunities', crm_raw_relation('opportunities'), 'base_crm__opportunities_screened', 'stg_crm__opportunities', 'opportunity_id'),
+    ('contacts', 'stg_crm__contacts'),
+    ('engagement_events', 'stg_marketing__engagement_events'),
+    ('sales_activities', 'stg_crm__sales_activities'),
+    ('opportunities', 'stg_crm__opportunities'),
 ] -%}
 
 with
@@ -20,16 +21,22 @@ quarantine_counts as (
 
 ),
 
-{% for source_table, source_relation, base_model, staging_model, key_column in reconciled_sources %}
+{% for source_table, staging_model in reconciled_sources %}
+    checked_{{ source_table }} as (
+
+        {{ quarantine_checked_select(source_table) }}
+
+    ),
+
     counts_{{ source_table }} as (
 
         select
             '{{ source_table }}' as source_table,
-            (select count(*) from {{ source_relation }}) as raw_rows,
+            (select count(*) from {{ crm_raw_relation(source_table) }}) as raw_rows,
             (select count(*) from {{ ref(staging_model) }}) as staged_rows,
             (
-                select count(*) - count(distinct {{ key_column }})
-                from {{ ref(base_model) }}
+                select count(*) - count(distinct {{ raw_record_layout(source_table).key }})
+                from checked_{{ source_table }}
                 where quarantine_reason is null
             ) as folded_duplicate_rows
 
@@ -38,7 +45,7 @@ quarantine_counts as (
 {% endfor %}
 source_counts as (
 
-    {% for source_table, source_relation, base_model, staging_model, key_column in reconciled_sources %}
+    {% for source_table, staging_model in reconciled_sources %}
         select * from counts_{{ source_table }}
         {% if not loop.last %}union all{% endif %}
     {% endfor %}

@@ -1,10 +1,19 @@
-{#- One row per contact: its latest usable version (updated_at, then _loaded_at; null lowest). -#}
+{#- One row per contact: its latest usable version (updated_at, then _loaded_at; null lowest). The
+    parsed rows are checked here (quarantine_checked_select; base_crm__contacts_quarantined keeps
+    the others). -#}
+-- depends_on: {{ ref('refresh_contact_keys') }}
 with
+
+checked_versions as {{ not_materialized() }} (
+
+    {{ quarantine_checked_select('contacts') }}
+
+),
 
 usable_versions as (
 
-    select * from {{ ref('base_crm__contacts_screened') }}
-    where quarantine_reason is null and {{ refresh_filter('contact_id') }}
+    select * from checked_versions
+    where quarantine_reason is null
 
 ),
 

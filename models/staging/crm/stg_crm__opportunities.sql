@@ -1,12 +1,20 @@
 {#- One row per opportunity: its latest usable version (updated_at, then _loaded_at; null lowest).
     A deal closed after as_of counts as open at as_of: is_closed, is_won and closed_at describe the
-    deal as it stood at as_of (closed_at is null while open). -#}
+    deal as it stood at as_of (closed_at is null while open). The parsed rows are checked here
+    (quarantine_checked_select; base_crm__opportunities_quarantined keeps the others). -#}
+-- depends_on: {{ ref('refresh_contact_keys') }}
 with
+
+checked_versions as {{ not_materialized() }} (
+
+    {{ quarantine_checked_select('opportunities') }}
+
+),
 
 usable_versions as (
 
-    select * from {{ ref('base_crm__opportunities_screened') }}
-    where quarantine_reason is null and {{ refresh_filter('contact_id') }}
+    select * from checked_versions
+    where quarantine_reason is null
 
 ),
 

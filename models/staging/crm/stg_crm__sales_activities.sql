@@ -1,11 +1,20 @@
 {#- One row per activity_id: the earliest delivery (_loaded_at, null lowest) of the usable rows,
-    with one flag per activity type the funnel reads (defined here only). -#}
+    with one flag per activity type the funnel reads (defined here only). The parsed rows are
+    checked here (quarantine_checked_select; base_crm__sales_activities_quarantined keeps the
+    others). -#}
+-- depends_on: {{ ref('refresh_contact_keys') }}
 with
+
+checked_activities as {{ not_materialized() }} (
+
+    {{ quarantine_checked_select('sales_activities') }}
+
+),
 
 usable_activities as (
 
-    select * from {{ ref('base_crm__sales_activities_screened') }}
-    where quarantine_reason is null and {{ refresh_filter('contact_id') }}
+    select * from checked_activities
+    where quarantine_reason is null
 
 ),
 

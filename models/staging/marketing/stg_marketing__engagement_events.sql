@@ -1,12 +1,21 @@
 {#- One row per event_id: the earliest delivery (_loaded_at, null lowest; then the row
     fingerprint) of the usable rows. Only the event ids delivered more than once are ranked: the
-    others, nearly all of them, pass through without being sorted (number_where_repeated). -#}
+    others, nearly all of them, pass through without being sorted (number_where_repeated). The
+    parsed rows are checked here (quarantine_checked_select;
+    base_marketing__engagement_events_quarantined keeps the others). -#}
+-- depends_on: {{ ref('refresh_contact_keys') }}
 with
+
+checked_events as {{ not_materialized() }} (
+
+    {{ quarantine_checked_select('engagement_events') }}
+
+),
 
 usable_events as {{ not_materialized() }} (
 
-    select * from {{ ref('base_marketing__engagement_events_screened') }}
-    where quarantine_reason is null and {{ refresh_filter('contact_id') }}
+    select * from checked_events
+    where quarantine_reason is null
 
 ),
 

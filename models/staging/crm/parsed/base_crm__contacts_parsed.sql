@@ -1,7 +1,7 @@
 {#- Every raw contact row, parsed once (the costly part: timestamps and text), with the quarantine
     checks that depend on the row alone: early_quarantine_reason (docs/funnel_rules.md §3 reasons before
     after_as_of) and late_quarantine_reason (those after orphan_contact_id). The reasons that
-    depend on as_of and on the staged contacts are added by base_crm__contacts_screened. Incremental: a
+    depend on as_of and on the staged contacts are added by base_crm__contacts_quarantined and the staging model. Incremental: a
     build parses only the raw rows it has not parsed yet (macros/refresh/parsed_rows.sql). -#}
 {{ require_valid_scoring_rules() }}
 

@@ -1,7 +1,0 @@
-{#- Every raw contact row of the refreshed contacts with the first quarantine reason that
-    applies, in docs/funnel_rules.md §3 order (null = usable): the row's own checks from
-    base_crm__contacts_parsed around after_as_of (created_at)
-    (macro quarantine_checked_rows). Incremental: a build recomputes the rows of the refreshed
-    contacts (refresh_contact_keys). -#}
--- depends_on: {{ ref('refresh_contact_keys') }}
-{{ quarantine_checked_rows('base_crm__contacts_parsed', 'contacts', 'created_at', checks_orphans=false) }}

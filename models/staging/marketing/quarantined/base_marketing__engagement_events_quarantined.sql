@@ -1,0 +1,7 @@
+{#- The quarantined raw engagement event rows of the refreshed contacts, each with the first quarantine
+    reason that applies in docs/funnel_rules.md §3 order (the row's own checks from
+    base_marketing__engagement_events_parsed around after_as_of (occurred_at) and orphan_contact_id) and its raw text (macro
+    quarantined_raw_rows). Incremental: a build recomputes the rows of the refreshed contacts
+    (refresh_contact_keys). -#}
+-- depends_on: {{ ref('refresh_contact_keys') }}
+{{ quarantined_raw_rows('engagement_events') }}
