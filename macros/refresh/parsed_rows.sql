@@ -168,16 +168,18 @@ unparsed as (
 
 
 {#- Raises when the calling parsed model's table was built by an earlier version of lead_funnel:
-    it has no row_hash column (which change detection needs) or still has raw_record (no longer
-    kept there). Nothing to check at parse time. -#}
+    it has no row_hash column (which change detection needs), or still has raw_record or a
+    timestamp's cleaned text (`<column>_text`; only whether it is blank is kept), which the parsed
+    models no longer store. Nothing to check at parse time. -#}
 {% macro require_current_parsed_table() -%}
     {%- if not execute -%}{{ return(none) }}{%- endif -%}
     {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
-    {%- if 'row_hash' not in columns or 'raw_record' in columns -%}
+    {%- set dropped = columns | select('in', ['raw_record', 'created_at_text', 'closed_at_text', 'occurred_at_text']) | list -%}
+    {%- if 'row_hash' not in columns or dropped -%}
         {{ exceptions.raise_compiler_error(
             "lead_funnel: " ~ this ~ " was built by an earlier version of lead_funnel ("
             ~ ("it has no row_hash column, which change detection needs" if 'row_hash' not in columns
-               else "it still has the raw_record column, which the parsed models no longer keep")
+               else "it still has the column " ~ dropped[0] ~ ", which the parsed models no longer keep")
             ~ "): run `dbt build --full-refresh` once (docs/funnel_rules.md §7)") }}
     {%- endif -%}
 {%- endmacro %}

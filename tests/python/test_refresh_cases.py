@@ -286,13 +286,13 @@ def test_an_extract_replaced_with_fewer_rows_is_parsed_again_in_full(
 
 @pytest.mark.parametrize(("change", "reason"), [
     ("drop column row_hash", "it has no row_hash column, which change detection needs"),
-    ("add column raw_record varchar",
-     "it still has the raw_record column, which the parsed models no longer keep"),
-], ids=["without_row_hash", "with_raw_record"])
+    ("add column occurred_at_text varchar",
+     "it still has the column occurred_at_text, which the parsed models no longer keep"),
+], ids=["without_row_hash", "with_timestamp_text"])
 def test_a_parsed_table_from_an_earlier_version_asks_for_one_full_refresh(
         base: Base, tmp_path: Path, change: str, reason: str) -> None:
     """A parsed table of an earlier version (built before change detection kept row_hash, or
-    when the parsed models still kept each raw row's text): the next incremental run of it
+    when the parsed models still kept each timestamp's text): the next incremental run of it
     fails, saying so and naming `dbt build --full-refresh`, rather than guessing which raw rows
     it has parsed or failing on a column difference; the full refresh then rebuilds it."""
     warehouse = copy_of(base, tmp_path)
@@ -310,6 +310,6 @@ def test_a_parsed_table_from_an_earlier_version_asks_for_one_full_refresh(
     columns = {name for (name,) in query(
         warehouse.database, "select column_name from (describe {0})",
         "base_marketing__engagement_events_parsed")}
-    assert "row_hash" in columns and "raw_record" not in columns
+    assert "row_hash" in columns and "occurred_at_text" not in columns
     assert query(warehouse.database, "select count(*) from {0} where row_hash is null",
                  "base_marketing__engagement_events_parsed") == [(0,)]

@@ -26,7 +26,7 @@ typed as (
         {{ clean_text('country_code') }} as country_code,
         coalesce({{ clean_code('lead_source') }}, 'unknown') as lead_source,
         {{ parse_integer('employee_count') }} as employee_count,
-        {{ clean_text('created_at') }} as created_at_text,
+        {{ clean_text('created_at') }} is null as is_created_at_missing,
         {{ parse_timestamp_utc('created_at') }} as created_at,
         {{ parse_timestamp_utc('updated_at') }} as updated_at,
         {{ parse_boolean('is_deleted') }} as is_deleted,
@@ -41,7 +41,7 @@ typed as (
 {{ parsed_row_checks(
     early_checks=[
         ('missing_key', 'contact_id is null'),
-        ('missing_timestamp', 'created_at_text is null'),
+        ('missing_timestamp', 'is_created_at_missing'),
         ('unparseable_timestamp', 'created_at is null'),
     ],
     extra_columns=[(regex_extract('email', '^[^@ ]+@([^@ ]+[.][^@ ]+)$', 1), 'email_domain')],

@@ -24,9 +24,9 @@ typed as (
         {{ parse_decimal('amount') }} as amount,
         {{ parse_boolean('is_closed') }} as is_closed_in_source,
         {{ parse_boolean('is_won') }} as is_won_in_source,
-        {{ clean_text('created_at') }} as created_at_text,
+        {{ clean_text('created_at') }} is null as is_created_at_missing,
         {{ parse_timestamp_utc('created_at') }} as created_at,
-        {{ clean_text('closed_at') }} as closed_at_text,
+        {{ clean_text('closed_at') }} is null as is_closed_at_missing,
         {{ parse_timestamp_utc('closed_at') }} as closed_at_in_source,
         {{ parse_timestamp_utc('updated_at') }} as updated_at,
         {{ parse_timestamp_utc('_loaded_at') }} as loaded_at,
@@ -40,7 +40,7 @@ typed as (
 {{ parsed_row_checks(
     early_checks=[
         ('missing_key', 'opportunity_id is null'),
-        ('missing_timestamp', 'created_at_text is null or (is_closed_in_source and closed_at_text is null)'),
+        ('missing_timestamp', 'is_created_at_missing or (is_closed_in_source and is_closed_at_missing)'),
         ('unparseable_timestamp', 'created_at is null or (is_closed_in_source and closed_at_in_source is null)'),
     ],
     late_checks=[

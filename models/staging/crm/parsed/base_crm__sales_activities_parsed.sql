@@ -27,7 +27,7 @@ typed as (
         {{ parse_boolean('authority_confirmed') }} as is_authority_confirmed,
         {{ parse_boolean('need_confirmed') }} as is_need_confirmed,
         {{ parse_boolean('timeline_confirmed') }} as is_timeline_confirmed,
-        {{ clean_text('occurred_at') }} as occurred_at_text,
+        {{ clean_text('occurred_at') }} is null as is_occurred_at_missing,
         {{ parse_timestamp_utc('occurred_at') }} as occurred_at,
         {{ parse_timestamp_utc('_loaded_at') }} as loaded_at,
         row_hash,
@@ -40,7 +40,7 @@ typed as (
 {{ parsed_row_checks(
     early_checks=[
         ('missing_key', 'activity_id is null'),
-        ('missing_timestamp', 'occurred_at_text is null'),
+        ('missing_timestamp', 'is_occurred_at_missing'),
         ('unparseable_timestamp', 'occurred_at is null'),
     ],
     late_checks=[

@@ -23,7 +23,7 @@ typed as (
         {{ clean_code('event_type') }} as event_type,
         {{ clean_text('page_url') }} as page_url,
         {{ clean_text('campaign_id') }} as campaign_id,
-        {{ clean_text('occurred_at') }} as occurred_at_text,
+        {{ clean_text('occurred_at') }} is null as is_occurred_at_missing,
         {{ parse_timestamp_utc('occurred_at') }} as occurred_at,
         {{ parse_timestamp_utc('_loaded_at') }} as loaded_at,
         row_hash,
@@ -36,7 +36,7 @@ typed as (
 {{ parsed_row_checks(
     early_checks=[
         ('missing_key', 'event_id is null'),
-        ('missing_timestamp', 'occurred_at_text is null'),
+        ('missing_timestamp', 'is_occurred_at_missing'),
         ('unparseable_timestamp', 'occurred_at is null'),
     ],
 ) }}
